@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from events.api.urls import register as register_events
+from spirits.api.urls import register as register_spirits
+
+from . import views
+
+router = DefaultRouter()
+register_spirits(router)
+register_events(router)
+
+urlpatterns = [
+    path("", views.root, name="root"),
+    path("health", views.health, name="health"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api-auth/", include("rest_framework.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "elephantasm.views.not_found"
+handler500 = "elephantasm.views.server_error"

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from elephantasm.models import BaseModel, SoftDeleteModel
+from elephantasm.validators import validate_json_object, validate_no_nul
+from spirits.models import Spirit
+
+
+class EventType(models.TextChoices):
+    MESSAGE_IN = "message.in", "Message in"
+    MESSAGE_OUT = "message.out", "Message out"
+    TOOL_CALL = "tool.call", "Tool call"
+    TOOL_RESULT = "tool.result", "Tool result"
+    SYSTEM = "system", "System"
+
+
+class Event(SoftDeleteModel):
+    """Something a spirit lived through: a message, a tool call or result, a system note."""
+
+    spirit = models.ForeignKey(Spirit, on_delete=models.CASCADE, related_name="events")
+    event_type = models.CharField(max_length=16, choices=EventType.choices)
+    role = models.CharField(max_length=64, blank=True, validators=[validate_no_nul])
+    author = models.CharField(max_length=255, blank=True, validators=[validate_no_nul])
+    content = models.TextField(validators=[validate_no_nul])
+    meta_summary = models.TextField(blank=True, validators=[validate_no_nul])
+    occurred_at = models.DateTimeField(default=timezone.now)
+    session_id = models.CharField(max_length=255, blank=True, validators=[validate_no_nul])
+    metadata = models.JSONField(
+        default=dict, blank=True, validators=[validate_json_object, validate_no_nul]
+    )
+    source_uri = models.CharField(max_length=2048, blank=True, validators=[validate_no_nul])
+    dedupe_key = models.CharField(
+        max_length=255, null=True, blank=True, validators=[validate_no_nul]
+    )
+    importance_score = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    token_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["spirit", "dedupe_key"],
+                condition=models.Q(dedupe_key__isnull=False),
+                name="event_spirit_dedupe_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(importance_score__isnull=True)
+                | models.Q(importance_score__gte=0.0, importance_score__lte=1.0),
+                name="event_importance_score_range",
+            ),
+            models.CheckConstraint(condition=~models.Q(content=""), name="event_content_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["spirit", "-occurred_at"], name="event_spirit_occurred_idx"),
+            models.Index(
+                fields=["spirit", "session_id", "occurred_at"], name="event_spirit_session_idx"
+            ),
+            models.Index(
+                fields=["spirit", "event_type", "-occurred_at"], name="event_spirit_type_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type}: {self.content[:60]}"
+
+
+class SessionStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    IDLE = "idle", "Idle"
+    CLOSED = "closed", "Closed"
+
+
+class Session(BaseModel):
+    """A conversation: the events of one spirit sharing a session_id, with exact running totals."""
+
+    spirit = models.ForeignKey(Spirit, on_delete=models.CASCADE, related_name="sessions")
+    session_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=16, choices=SessionStatus.choices, default=SessionStatus.ACTIVE
+    )
+    event_count = models.PositiveIntegerField(default=0)
+    token_count = models.PositiveBigIntegerField(default=0)
+    input_token_count = models.PositiveBigIntegerField(default=0)
+    output_token_count = models.PositiveBigIntegerField(default=0)
+    first_event_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["spirit", "session_id"], name="session_spirit_session_id_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["spirit", "-last_event_at"], name="session_spirit_last_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.session_id

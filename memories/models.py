@@ -1,0 +1,1 @@
+# Memories, knowledge, lessons and identity arrive with the memories issue.

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import keys
+from .models import ApiKey, Role, Team, TeamMembership, User
+
+
+@transaction.atomic
+def team_create(*, name: str, slug: str, **fields) -> Team:
+    team = Team(name=name, slug=slug, **fields)
+    team.full_clean()
+    team.save()
+    return team
+
+
+@transaction.atomic
+def membership_set(*, user: User, team: Team, role: str = Role.MEMBER) -> TeamMembership:
+    membership, _ = TeamMembership.objects.update_or_create(
+        user=user, team=team, defaults={"role": role}
+    )
+    membership.full_clean()
+    return membership
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    team: Team,
+    name: str,
+    created_by: User | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key; return it with the raw key, which is never stored and cannot be shown again."""
+    raw, prefix, key_hash = keys.generate()
+    api_key = ApiKey(
+        team=team,
+        name=name,
+        prefix=prefix,
+        key_hash=key_hash,
+        created_by=created_by,
+        expires_at=expires_at,
+    )
+    api_key.full_clean()
+    api_key.save()
+    return api_key, raw
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    api_key.revoked = True
+    api_key.save(update_fields=["revoked", "updated_at"])
+    return api_key
+
+
+def api_key_restore(*, api_key: ApiKey) -> ApiKey:
+    api_key.revoked = False
+    api_key.save(update_fields=["revoked", "updated_at"])
+    return api_key
+
+
+def api_key_record_use(*, api_key: ApiKey) -> None:
+    """Record use at most once per API_KEY_LAST_USED_RESOLUTION seconds (no write per request)."""
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION)
+    if api_key.last_used_at is not None and api_key.last_used_at > stale_before:
+        return
+    ApiKey.objects.filter(pk=api_key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before)
+    ).update(last_used_at=now)
+    api_key.last_used_at = now
