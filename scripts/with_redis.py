@@ -2,8 +2,8 @@
 """Run a command with a Redis broker: the one at CELERY_BROKER_URL, or a throwaway one.
 
 If nothing answers at CELERY_BROKER_URL (default redis://127.0.0.1:6379/0) and `redis-server` is
-installed, a throwaway server is started on a free port (no persistence) and the command gets its URL
-in CELERY_BROKER_URL; it is stopped afterwards. With neither, it fails with a clear message.
+installed, a throwaway server is started on a free port (no persistence) and the command gets its
+URL in CELERY_BROKER_URL; it is stopped afterwards. With neither, it fails with a clear message.
 
 Usage: with_redis.py -- COMMAND [ARGS...]
 """
@@ -59,8 +59,19 @@ def broker():
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="elephantasm-redis-")
     proc = subprocess.Popen(  # noqa: S603
-        [server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
-        + ["--dir", workdir],
+        [
+            server,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
         stdout=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
