@@ -1,0 +1,92 @@
+"""The audit log: snapshots of curated objects, entries, and point-in-time reconstruction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+
+from teams.actors import Actor
+
+from .models import AuditEntry, Identity, Knowledge, Lesson, Memory
+
+# Fields never snapshotted: derived by the database or the pipeline, large, or not content.
+_SKIPPED = {"embedding", "search_vector"}
+
+
+def object_type_of(obj: models.Model) -> str:
+    return {Memory: "memory", Knowledge: "knowledge", Lesson: "lesson", Identity: "identity"}[
+        type(obj)
+    ]
+
+
+def snapshot(obj: models.Model) -> dict[str, Any]:
+    """A JSON-ready copy of the object's own fields (foreign keys as ids), tags and links."""
+    data: dict[str, Any] = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in _SKIPPED:
+            continue
+        data[field.attname] = getattr(obj, field.attname)
+    if isinstance(obj, Memory):
+        data["tags"] = sorted(obj.tags.values_list("name", flat=True))
+        data["contradicts"] = sorted(str(i) for i in obj.contradicts.values_list("id", flat=True))
+        data["related_to"] = sorted(str(i) for i in obj.related_to.values_list("id", flat=True))
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def record(
+    *,
+    obj: models.Model,
+    action: str,
+    actor: Actor,
+    before: dict | None,
+    after: dict | None,
+    reason: str = "",
+    related_ids: Iterable = (),
+    related: Iterable[models.Model] = (),
+) -> AuditEntry:
+    """Log one operation on `obj`; `related` objects it also changed are named with their state."""
+    related = list(related)
+    related_ids = [*related_ids, *(r.pk for r in related)]
+    spirit = obj.spirit
+    return AuditEntry.objects.create(
+        object_type=object_type_of(obj),
+        object_id=obj.pk,
+        spirit_id=spirit.pk,
+        team_id=spirit.team_id,
+        action=action,
+        before=before,
+        after=after,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        reason=reason,
+        related_ids=[str(i) for i in related_ids],
+        related_after={str(r.pk): snapshot(r) for r in related} or None,
+    )
+
+
+def history(object_type: str, object_id) -> models.QuerySet[AuditEntry]:
+    """Every entry that changed the object: its own, and operations naming it with its state."""
+    key = str(object_id)
+    return AuditEntry.objects.filter(
+        Q(object_type=object_type, object_id=object_id) | Q(related_after__has_key=key)
+    ).order_by("created_at", "id")
+
+
+def state_in(entry: AuditEntry, object_id) -> dict[str, Any] | None:
+    """The object's state after `entry`."""
+    if str(entry.object_id) == str(object_id):
+        return entry.after
+    return (entry.related_after or {}).get(str(object_id))
+
+
+def state_as_of(object_type: str, object_id, moment: datetime) -> dict[str, Any] | None:
+    """The object as it was at `moment`, rebuilt from the log; None if it did not exist yet."""
+    entry = history(object_type, object_id).filter(created_at__lte=moment).last()
+    return None if entry is None else state_in(entry, object_id)

@@ -1,1 +1,0 @@
-# Memories, knowledge, lessons and identity arrive with the memories issue.

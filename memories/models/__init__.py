@@ -1,0 +1,32 @@
+from .audit import AuditAction, AuditEntry
+from .identity import Identity
+from .knowledge import Knowledge, KnowledgeMemory, KnowledgeType
+from .lesson import Lesson, LessonMemory, LessonStatus
+from .memory import (
+    Memory,
+    MemoryEvent,
+    MemorySource,
+    MemoryStatus,
+    MemoryTag,
+    MemoryTier,
+    MemoryType,
+)
+
+__all__ = [
+    "AuditAction",
+    "AuditEntry",
+    "Identity",
+    "Knowledge",
+    "KnowledgeMemory",
+    "KnowledgeType",
+    "Lesson",
+    "LessonMemory",
+    "LessonStatus",
+    "Memory",
+    "MemoryEvent",
+    "MemorySource",
+    "MemoryStatus",
+    "MemoryTag",
+    "MemoryTier",
+    "MemoryType",
+]

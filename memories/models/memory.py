@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from pgvector.django import HnswIndex
+
+from elephantasm.validators import validate_json_object, validate_no_nul
+
+from .base import SpiritOwned, search_vector_field, unit_interval_check, unit_interval_field
+
+
+class MemoryType(models.TextChoices):
+    SEMANTIC = "semantic", "Semantic"
+    EPISODIC = "episodic", "Episodic"
+    PROCEDURAL = "procedural", "Procedural"
+    AGENT_PRIVATE = "agent_private", "Agent private"
+    SHARED = "shared", "Shared"
+    IDENTITY = "identity", "Identity"
+    USER_PROFILE = "user_profile", "User profile"
+
+
+class MemoryTier(models.TextChoices):
+    HOT = "hot", "Hot"
+    WARM = "warm", "Warm"
+    COLD = "cold", "Cold"
+
+
+class MemoryStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    DECAYING = "decaying", "Decaying"
+    SUPERSEDED = "superseded", "Superseded"
+    ARCHIVED = "archived", "Archived"
+    DISPUTED = "disputed", "Disputed"
+
+
+class MemorySource(models.TextChoices):
+    EXTRACTION = "extraction", "Extraction"
+    EXPLICIT = "explicit", "Explicit"
+    SYSTEM = "system", "System"
+    FEEDBACK = "feedback", "Feedback"
+    CONSOLIDATION = "consolidation", "Consolidation"
+    COMPACTION = "compaction", "Compaction"
+
+
+class Memory(SpiritOwned):
+    """What a spirit keeps: condensed from events, curated, decayed and merged over time."""
+
+    spirit = models.ForeignKey("spirits.Spirit", on_delete=models.CASCADE, related_name="memories")
+    memory_type = models.CharField(
+        max_length=16, choices=MemoryType.choices, default=MemoryType.EPISODIC
+    )
+    content = models.TextField(validators=[validate_no_nul])
+    summary = models.TextField(blank=True, validators=[validate_no_nul])
+    subject = models.CharField(max_length=255, blank=True, validators=[validate_no_nul])
+    importance = unit_interval_field()
+    confidence = unit_interval_field(default=0.8)
+    tier = models.CharField(max_length=8, choices=MemoryTier.choices, default=MemoryTier.HOT)
+    status = models.CharField(
+        max_length=16, choices=MemoryStatus.choices, default=MemoryStatus.ACTIVE
+    )
+    pinned = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
+    )
+    contradicts = models.ManyToManyField("self", blank=True, symmetrical=True)
+    related_to = models.ManyToManyField("self", blank=True, symmetrical=True)
+    source_type = models.CharField(
+        max_length=16, choices=MemorySource.choices, default=MemorySource.EXPLICIT
+    )
+    extraction_model = models.CharField(max_length=255, blank=True)
+    time_start = models.DateTimeField(null=True, blank=True)
+    time_end = models.DateTimeField(null=True, blank=True)
+    access_count = models.PositiveIntegerField(default=0)
+    last_accessed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    metadata = models.JSONField(
+        default=dict, blank=True, validators=[validate_json_object, validate_no_nul]
+    )
+    events = models.ManyToManyField(
+        "events.Event", through="MemoryEvent", related_name="memories", blank=True
+    )
+    search_vector = search_vector_field(("summary", "A"), ("subject", "A"), ("content", "B"))
+
+    class Meta:
+        verbose_name_plural = "memories"
+        constraints = [
+            unit_interval_check("importance", "memory_importance_range"),
+            unit_interval_check("confidence", "memory_confidence_range"),
+            models.CheckConstraint(
+                condition=~models.Q(content=""), name="memory_content_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(time_start__isnull=True)
+                | models.Q(time_end__isnull=True)
+                | models.Q(time_start__lte=models.F("time_end")),
+                name="memory_time_span_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["spirit", "-created_at"], name="memory_spirit_created_idx"),
+            models.Index(fields=["spirit", "status", "tier"], name="memory_spirit_status_idx"),
+            GinIndex(fields=["search_vector"], name="memory_search_gin"),
+            HnswIndex(
+                name="memory_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary or self.content[:80]
+
+
+class MemoryTag(models.Model):
+    memory = models.ForeignKey(Memory, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=64, validators=[validate_no_nul])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["memory", "name"], name="memory_tag_unique"),
+        ]
+        indexes = [models.Index(fields=["name"], name="memory_tag_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemoryEvent(models.Model):
+    """Provenance: an event a memory was made from, and how strongly it supports it."""
+
+    memory = models.ForeignKey(Memory, on_delete=models.CASCADE, related_name="event_links")
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="memory_links")
+    link_strength = unit_interval_field(default=1.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["memory", "event"], name="memory_event_unique"),
+            unit_interval_check("link_strength", "memory_event_strength_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.memory_id} ← {self.event_id}"

@@ -1,0 +1,368 @@
+"""Memory services: create, edit, delete/restore, pin, archive, dispute, supersede, merge, split."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from elephantasm.api.errors import ValidationFailed
+from events.models import Event
+from spirits.models import Spirit
+from teams.actors import Actor
+
+from .. import audit
+from ..models import AuditAction, Memory, MemoryEvent, MemorySource, MemoryStatus, MemoryTag
+from .common import apply_fields, texts_changed, validate
+
+EDITABLE_FIELDS = (
+    "memory_type",
+    "content",
+    "summary",
+    "subject",
+    "importance",
+    "confidence",
+    "tier",
+    "status",
+    "pinned",
+    "extraction_model",
+    "time_start",
+    "time_end",
+    "expires_at",
+    "metadata",
+)
+CREATE_FIELDS = (*EDITABLE_FIELDS, "source_type")
+_DERIVED = ("embedding", "search_vector", "superseded_by")
+
+
+def _set_tags(memory: Memory, tags: Iterable[str]) -> None:
+    names = sorted({t.strip() for t in tags if t and t.strip()})
+    for name in names:
+        if len(name) > 64 or "\x00" in name:
+            raise ValidationFailed(
+                "Invalid tag.", details={"tags": [f"Tag {name[:64]!r} is too long or invalid."]}
+            )
+    memory.tags.exclude(name__in=names).delete()
+    MemoryTag.objects.bulk_create(
+        [MemoryTag(memory=memory, name=n) for n in names], ignore_conflicts=True
+    )
+
+
+def _link_events(memory: Memory, links: dict, *, replace: bool = False) -> None:
+    """Link events (id -> strength) of the memory's own spirit; foreign ids are a 400."""
+    ids = list(links)
+    found = set(
+        Event.all_objects.filter(spirit_id=memory.spirit_id, id__in=ids).values_list(
+            "id", flat=True
+        )
+    )
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise ValidationFailed("Unknown events for this spirit.", details={"event_ids": missing})
+    if replace:
+        memory.event_links.exclude(event_id__in=ids).delete()
+    MemoryEvent.objects.bulk_create(
+        [MemoryEvent(memory=memory, event_id=i, link_strength=s) for i, s in links.items()],
+        update_conflicts=True,
+        unique_fields=["memory", "event"],
+        update_fields=["link_strength"],
+    )
+
+
+def _span_from_events(memory: Memory) -> None:
+    times = list(
+        Event.all_objects.filter(memory_links__memory=memory).values_list("occurred_at", flat=True)
+    )
+    if times:
+        memory.time_start, memory.time_end = min(times), max(times)
+
+
+@transaction.atomic
+def memory_create(
+    *,
+    spirit: Spirit,
+    data: dict[str, Any],
+    actor: Actor,
+    tags: Iterable[str] = (),
+    event_ids: Iterable = (),
+    reason: str = "",
+) -> Memory:
+    data = {"source_type": MemorySource.EXPLICIT, **data}
+    memory = Memory(spirit=spirit)
+    apply_fields(memory, data, CREATE_FIELDS)
+    validate(memory, exclude=_DERIVED)
+    memory.save()
+    _set_tags(memory, tags)
+    links = {i: 1.0 for i in event_ids} if not isinstance(event_ids, dict) else event_ids
+    if links:
+        _link_events(memory, links)
+        if "time_start" not in data and "time_end" not in data:
+            _span_from_events(memory)
+            memory.save(update_fields=["time_start", "time_end"])
+    audit.record(
+        obj=memory,
+        action=AuditAction.CREATE,
+        actor=actor,
+        before=None,
+        after=audit.snapshot(memory),
+        reason=reason,
+    )
+    return memory
+
+
+@transaction.atomic
+def memory_update(
+    *,
+    memory: Memory,
+    data: dict[str, Any],
+    actor: Actor,
+    tags: Iterable[str] | None = None,
+    reason: str = "",
+) -> Memory:
+    memory = Memory.all_objects.select_for_update().get(pk=memory.pk)
+    before = audit.snapshot(memory)
+    changed = apply_fields(memory, data, EDITABLE_FIELDS)
+    if tags is not None:
+        _set_tags(memory, tags)
+    if texts_changed(changed):
+        memory.embedding_stale = True
+    validate(memory, exclude=_DERIVED)
+    memory.save()
+    after = audit.snapshot(memory)
+    if after != before:
+        audit.record(
+            obj=memory,
+            action=AuditAction.UPDATE,
+            actor=actor,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    return memory
+
+
+def _transition(memory: Memory, action: str, actor: Actor, reason: str, related=(), **fields):
+    """Lock, change `fields`, save, log. The common shape of the small operations."""
+    memory = Memory.all_objects.select_for_update().get(pk=memory.pk)
+    before = audit.snapshot(memory)
+    for name, value in fields.items():
+        setattr(memory, name, value)
+    memory.save()
+    audit.record(
+        obj=memory,
+        action=action,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(memory),
+        reason=reason,
+        related=related,
+    )
+    return memory
+
+
+@transaction.atomic
+def memory_soft_delete(*, memory: Memory, actor: Actor, reason: str = "") -> Memory:
+    if memory.deleted_at is not None:
+        return memory
+    return _transition(memory, AuditAction.DELETE, actor, reason, deleted_at=timezone.now())
+
+
+@transaction.atomic
+def memory_restore(*, memory: Memory, actor: Actor, reason: str = "") -> Memory:
+    if memory.deleted_at is None:
+        return memory
+    return _transition(memory, AuditAction.RESTORE, actor, reason, deleted_at=None)
+
+
+@transaction.atomic
+def memory_pin(*, memory: Memory, actor: Actor, pinned: bool = True, reason: str = "") -> Memory:
+    action = AuditAction.PIN if pinned else AuditAction.UNPIN
+    return _transition(memory, action, actor, reason, pinned=pinned)
+
+
+@transaction.atomic
+def memory_archive(*, memory: Memory, actor: Actor, reason: str = "") -> Memory:
+    if memory.pinned:
+        raise ValidationFailed("A pinned memory cannot be archived; unpin it first.")
+    return _transition(memory, AuditAction.ARCHIVE, actor, reason, status=MemoryStatus.ARCHIVED)
+
+
+@transaction.atomic
+def memory_mark_disputed(
+    *, memory: Memory, conflicting: Memory, actor: Actor, reason: str = ""
+) -> Memory:
+    if conflicting.spirit_id != memory.spirit_id or conflicting.pk == memory.pk:
+        raise ValidationFailed(
+            "The conflicting memory must be another memory of the same spirit.",
+            details={"conflicting_id": ["Not a memory of this spirit."]},
+        )
+    memory.contradicts.add(conflicting)
+    return _transition(
+        memory,
+        AuditAction.DISPUTE,
+        actor,
+        reason,
+        related=[conflicting],
+        status=MemoryStatus.DISPUTED,
+    )
+
+
+def _same_spirit(memories: Sequence[Memory]) -> Spirit:
+    spirits = {m.spirit_id for m in memories}
+    if len(spirits) != 1:
+        raise ValidationFailed("All memories must belong to one spirit.")
+    return memories[0].spirit
+
+
+def _retire(sources: Sequence[Memory], successor: Memory) -> list[Memory]:
+    retired = []
+    for source in Memory.all_objects.select_for_update().filter(pk__in=[s.pk for s in sources]):
+        source.status = MemoryStatus.SUPERSEDED
+        source.superseded_by = successor
+        source.save(update_fields=["status", "superseded_by", "updated_at"])
+        retired.append(source)
+    return retired
+
+
+@transaction.atomic
+def memory_supersede(
+    *, memory: Memory, data: dict[str, Any], actor: Actor, reason: str = ""
+) -> Memory:
+    """A new version of the memory; the old one becomes `superseded` and points to it."""
+    old = Memory.all_objects.select_for_update().get(pk=memory.pk)
+    fields = {name: getattr(old, name) for name in EDITABLE_FIELDS if name != "status"}
+    fields.update(data)
+    new = Memory(spirit=old.spirit, version=old.version + 1, source_type=old.source_type)
+    apply_fields(new, fields, EDITABLE_FIELDS)
+    validate(new, exclude=_DERIVED)
+    new.save()
+    _set_tags(new, old.tags.values_list("name", flat=True))
+    _copy_links([old], new)
+    retired = _retire([old], new)
+    audit.record(
+        obj=new,
+        action=AuditAction.SUPERSEDE,
+        actor=actor,
+        before=None,
+        after=audit.snapshot(new),
+        reason=reason,
+        related=retired,
+    )
+    return new
+
+
+def _copy_links(sources: Sequence[Memory], target: Memory) -> None:
+    strengths: dict = {}
+    for link in MemoryEvent.objects.filter(memory__in=sources):
+        strengths[link.event_id] = max(strengths.get(link.event_id, 0.0), link.link_strength)
+    if strengths:
+        _link_events(target, strengths)
+
+
+@transaction.atomic
+def memory_merge(
+    *,
+    memories: Sequence[Memory],
+    actor: Actor,
+    data: dict[str, Any] | None = None,
+    reason: str = "",
+) -> Memory:
+    """Merge memories into a new one: union of provenance and tags; the sources are superseded.
+
+    Without `data`, the merged text is the sources' contents joined, importance and confidence
+    their maximum, the span their union. One audit entry names all of them.
+    """
+    memories = list(memories)
+    if len(memories) < 2 or len({m.pk for m in memories}) != len(memories):
+        raise ValidationFailed("Merging needs at least two distinct memories.")
+    spirit = _same_spirit(memories)
+    if any(m.status == MemoryStatus.SUPERSEDED for m in memories):
+        raise ValidationFailed("A superseded memory cannot be merged again.")
+    ordered = sorted(memories, key=lambda m: (m.time_start or m.created_at, m.created_at))
+    starts = [m.time_start for m in ordered if m.time_start]
+    ends = [m.time_end for m in ordered if m.time_end]
+    fields: dict[str, Any] = {
+        "memory_type": ordered[0].memory_type,
+        "content": "\n\n".join(dict.fromkeys(m.content for m in ordered)),
+        "summary": " ".join(dict.fromkeys(m.summary for m in ordered if m.summary)),
+        "subject": ordered[0].subject,
+        "importance": max(m.importance for m in ordered),
+        "confidence": max(m.confidence for m in ordered),
+        "pinned": any(m.pinned for m in ordered),
+        "time_start": min(starts) if starts else None,
+        "time_end": max(ends) if ends else None,
+        "source_type": MemorySource.CONSOLIDATION,
+    }
+    fields.update(data or {})
+    merged = Memory(spirit=spirit)
+    apply_fields(merged, fields, CREATE_FIELDS)
+    validate(merged, exclude=_DERIVED)
+    merged.save()
+    _set_tags(merged, MemoryTag.objects.filter(memory__in=ordered).values_list("name", flat=True))
+    _copy_links(ordered, merged)
+    retired = _retire(ordered, merged)
+    audit.record(
+        obj=merged,
+        action=AuditAction.MERGE,
+        actor=actor,
+        before=None,
+        after=audit.snapshot(merged),
+        reason=reason,
+        related=retired,
+    )
+    return merged
+
+
+@transaction.atomic
+def memory_split(
+    *, memory: Memory, parts: Sequence[dict[str, Any]], actor: Actor, reason: str = ""
+) -> list[Memory]:
+    """Split a memory into parts (each a dict of fields, at least `content`; optional
+    `event_ids` to narrow its provenance, else it keeps all of it). The original is superseded
+    by the first part. One audit entry, on the original, names the parts."""
+    if len(parts) < 2:
+        raise ValidationFailed("Splitting needs at least two parts.")
+    original = Memory.all_objects.select_for_update().get(pk=memory.pk)
+    before = audit.snapshot(original)
+    links = {link.event_id: link.link_strength for link in original.event_links.all()}
+    tags = list(original.tags.values_list("name", flat=True))
+    created = []
+    for index, part in enumerate(parts):
+        part = dict(part)
+        event_ids = part.pop("event_ids", None)
+        fields = {
+            "memory_type": original.memory_type,
+            "importance": original.importance,
+            "confidence": original.confidence,
+            "source_type": original.source_type,
+            **part,
+        }
+        new = Memory(spirit=original.spirit)
+        try:
+            apply_fields(new, fields, CREATE_FIELDS)
+            validate(new, exclude=_DERIVED)
+        except ValidationFailed as exc:
+            raise ValidationFailed(exc.message, details={f"parts[{index}]": exc.details}) from exc
+        new.save()
+        _set_tags(new, tags)
+        chosen = links if event_ids is None else {i: links.get(i, 1.0) for i in event_ids}
+        if chosen:
+            _link_events(new, chosen)
+            _span_from_events(new)
+            new.save(update_fields=["time_start", "time_end"])
+        created.append(new)
+    original.status = MemoryStatus.SUPERSEDED
+    original.superseded_by = created[0]
+    original.save(update_fields=["status", "superseded_by", "updated_at"])
+    audit.record(
+        obj=original,
+        action=AuditAction.SPLIT,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(original),
+        reason=reason,
+        related=created,
+    )
+    return created
