@@ -1,20 +1,28 @@
+"""The shape every curated write shares: lock, validate, save, log exactly one audit entry."""
+
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from elephantasm.api.errors import ValidationFailed
+from teams.actors import Actor
+
+from .. import audit
+from ..models import AuditAction
 
 TEXT_FIELDS = ("content", "summary", "subject", "topic", "statement", "rationale")
+# Never validated or set from input: the database or the pipeline fills them.
+DERIVED = ("embedding", "search_vector", "superseded_by")
 
 
 def apply_fields(obj: models.Model, data: dict[str, Any], allowed: Iterable[str]) -> set[str]:
     """Set the allowed fields present in `data`; refuse unknown ones. Returns the changed names."""
-    allowed = set(allowed)
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise ValidationFailed(
             "Unknown or read-only fields: " + ", ".join(unknown) + ".",
@@ -28,10 +36,10 @@ def apply_fields(obj: models.Model, data: dict[str, Any], allowed: Iterable[str]
     return changed
 
 
-def validate(obj: models.Model, exclude: Iterable[str] = ()) -> None:
+def validate(obj: models.Model) -> None:
     """full_clean, raised as the API's 400 with field details."""
     try:
-        obj.full_clean(exclude=list(exclude))
+        obj.full_clean(exclude=list(DERIVED))
     except ValidationError as exc:
         raise ValidationFailed(
             "Invalid input: " + ", ".join(sorted(exc.message_dict)) + ".",
@@ -39,5 +47,95 @@ def validate(obj: models.Model, exclude: Iterable[str] = ()) -> None:
         ) from exc
 
 
-def texts_changed(changed: set[str]) -> bool:
-    return bool(changed & set(TEXT_FIELDS))
+def locked(obj: models.Model) -> models.Model:
+    return type(obj)._base_manager.select_for_update().get(pk=obj.pk)
+
+
+def create(
+    obj: models.Model, data: dict[str, Any], allowed: Iterable[str], actor: Actor, reason: str
+) -> models.Model:
+    apply_fields(obj, data, allowed)
+    validate(obj)
+    obj.save()
+    return obj
+
+
+def update(
+    obj: models.Model,
+    data: dict[str, Any],
+    allowed: Iterable[str],
+    actor: Actor,
+    reason: str,
+    also: Callable[[models.Model], None] | None = None,
+) -> models.Model:
+    """Lock, apply, validate, save; log one UPDATE if anything changed. Returns the fresh row.
+
+    `also` runs on the locked row before the after-snapshot (e.g. to replace tags)."""
+    obj = locked(obj)
+    before = audit.snapshot(obj)
+    changed = apply_fields(obj, data, allowed)
+    if changed & set(TEXT_FIELDS) and hasattr(obj, "embedding_stale"):
+        obj.embedding_stale = True
+    validate(obj)
+    if also is not None:
+        also(obj)
+    if not changed and _same(audit.snapshot(obj), before):
+        return obj
+    obj.save()
+    after = audit.snapshot(obj)
+    audit.record(
+        obj=obj,
+        action=AuditAction.UPDATE,
+        actor=actor,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    return obj
+
+
+def _same(a: dict, b: dict) -> bool:
+    return {**a, "updated_at": None} == {**b, "updated_at": None}
+
+
+def transition(obj: models.Model, action: str, actor: Actor, reason: str, related=(), **fields):
+    """Lock the row, set `fields`, save, log one entry: the shape of the small operations."""
+    obj = locked(obj)
+    before = audit.snapshot(obj)
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.save()
+    audit.record(
+        obj=obj,
+        action=action,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(obj),
+        reason=reason,
+        related=related,
+    )
+    return obj
+
+
+def soft_delete(obj: models.Model, actor: Actor, reason: str) -> models.Model:
+    if obj.deleted_at is not None:
+        return obj
+    return transition(obj, AuditAction.DELETE, actor, reason, deleted_at=timezone.now())
+
+
+def restore(obj: models.Model, actor: Actor, reason: str) -> models.Model:
+    if obj.deleted_at is None:
+        return obj
+    return transition(obj, AuditAction.RESTORE, actor, reason, deleted_at=None)
+
+
+def log_created(obj: models.Model, actor: Actor, reason: str, related=()) -> None:
+    audit.record(
+        obj=obj,
+        action=AuditAction.CREATE,
+        actor=actor,
+        before=None,
+        after=audit.snapshot(obj),
+        reason=reason,
+        related=related,
+    )

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from elephantasm.api.errors import ValidationFailed
 from events.models import Event
@@ -15,7 +14,8 @@ from teams.actors import Actor
 
 from .. import audit
 from ..models import AuditAction, Memory, MemoryEvent, MemorySource, MemoryStatus, MemoryTag
-from .common import apply_fields, texts_changed, validate
+from . import common
+from .common import apply_fields, transition, validate
 
 EDITABLE_FIELDS = (
     "memory_type",
@@ -34,7 +34,6 @@ EDITABLE_FIELDS = (
     "metadata",
 )
 CREATE_FIELDS = (*EDITABLE_FIELDS, "source_type")
-_DERIVED = ("embedding", "search_vector", "superseded_by")
 
 
 def _set_tags(memory: Memory, tags: Iterable[str]) -> None:
@@ -92,7 +91,7 @@ def memory_create(
     data = {"source_type": MemorySource.EXPLICIT, **data}
     memory = Memory(spirit=spirit)
     apply_fields(memory, data, CREATE_FIELDS)
-    validate(memory, exclude=_DERIVED)
+    validate(memory)
     memory.save()
     _set_tags(memory, tags)
     links = {i: 1.0 for i in event_ids} if not isinstance(event_ids, dict) else event_ids
@@ -101,14 +100,7 @@ def memory_create(
         if "time_start" not in data and "time_end" not in data:
             _span_from_events(memory)
             memory.save(update_fields=["time_start", "time_end"])
-    audit.record(
-        obj=memory,
-        action=AuditAction.CREATE,
-        actor=actor,
-        before=None,
-        after=audit.snapshot(memory),
-        reason=reason,
-    )
+    common.log_created(memory, actor, reason)
     return memory
 
 
@@ -121,72 +113,31 @@ def memory_update(
     tags: Iterable[str] | None = None,
     reason: str = "",
 ) -> Memory:
-    memory = Memory.all_objects.select_for_update().get(pk=memory.pk)
-    before = audit.snapshot(memory)
-    changed = apply_fields(memory, data, EDITABLE_FIELDS)
-    if tags is not None:
-        _set_tags(memory, tags)
-    if texts_changed(changed):
-        memory.embedding_stale = True
-    validate(memory, exclude=_DERIVED)
-    memory.save()
-    after = audit.snapshot(memory)
-    if after != before:
-        audit.record(
-            obj=memory,
-            action=AuditAction.UPDATE,
-            actor=actor,
-            before=before,
-            after=after,
-            reason=reason,
-        )
-    return memory
-
-
-def _transition(memory: Memory, action: str, actor: Actor, reason: str, related=(), **fields):
-    """Lock, change `fields`, save, log. The common shape of the small operations."""
-    memory = Memory.all_objects.select_for_update().get(pk=memory.pk)
-    before = audit.snapshot(memory)
-    for name, value in fields.items():
-        setattr(memory, name, value)
-    memory.save()
-    audit.record(
-        obj=memory,
-        action=action,
-        actor=actor,
-        before=before,
-        after=audit.snapshot(memory),
-        reason=reason,
-        related=related,
-    )
-    return memory
+    also = None if tags is None else (lambda locked: _set_tags(locked, tags))
+    return common.update(memory, data, EDITABLE_FIELDS, actor, reason, also=also)
 
 
 @transaction.atomic
 def memory_soft_delete(*, memory: Memory, actor: Actor, reason: str = "") -> Memory:
-    if memory.deleted_at is not None:
-        return memory
-    return _transition(memory, AuditAction.DELETE, actor, reason, deleted_at=timezone.now())
+    return common.soft_delete(memory, actor, reason)
 
 
 @transaction.atomic
 def memory_restore(*, memory: Memory, actor: Actor, reason: str = "") -> Memory:
-    if memory.deleted_at is None:
-        return memory
-    return _transition(memory, AuditAction.RESTORE, actor, reason, deleted_at=None)
+    return common.restore(memory, actor, reason)
 
 
 @transaction.atomic
 def memory_pin(*, memory: Memory, actor: Actor, pinned: bool = True, reason: str = "") -> Memory:
     action = AuditAction.PIN if pinned else AuditAction.UNPIN
-    return _transition(memory, action, actor, reason, pinned=pinned)
+    return transition(memory, action, actor, reason, pinned=pinned)
 
 
 @transaction.atomic
 def memory_archive(*, memory: Memory, actor: Actor, reason: str = "") -> Memory:
     if memory.pinned:
         raise ValidationFailed("A pinned memory cannot be archived; unpin it first.")
-    return _transition(memory, AuditAction.ARCHIVE, actor, reason, status=MemoryStatus.ARCHIVED)
+    return transition(memory, AuditAction.ARCHIVE, actor, reason, status=MemoryStatus.ARCHIVED)
 
 
 @transaction.atomic
@@ -199,7 +150,7 @@ def memory_mark_disputed(
             details={"conflicting_id": ["Not a memory of this spirit."]},
         )
     memory.contradicts.add(conflicting)
-    return _transition(
+    return transition(
         memory,
         AuditAction.DISPUTE,
         actor,
@@ -236,7 +187,7 @@ def memory_supersede(
     fields.update(data)
     new = Memory(spirit=old.spirit, version=old.version + 1, source_type=old.source_type)
     apply_fields(new, fields, EDITABLE_FIELDS)
-    validate(new, exclude=_DERIVED)
+    validate(new)
     new.save()
     _set_tags(new, old.tags.values_list("name", flat=True))
     _copy_links([old], new)
@@ -298,7 +249,7 @@ def memory_merge(
     fields.update(data or {})
     merged = Memory(spirit=spirit)
     apply_fields(merged, fields, CREATE_FIELDS)
-    validate(merged, exclude=_DERIVED)
+    validate(merged)
     merged.save()
     _set_tags(merged, MemoryTag.objects.filter(memory__in=ordered).values_list("name", flat=True))
     _copy_links(ordered, merged)
@@ -342,7 +293,7 @@ def memory_split(
         new = Memory(spirit=original.spirit)
         try:
             apply_fields(new, fields, CREATE_FIELDS)
-            validate(new, exclude=_DERIVED)
+            validate(new)
         except ValidationFailed as exc:
             raise ValidationFailed(exc.message, details={f"parts[{index}]": exc.details}) from exc
         new.save()

@@ -31,9 +31,12 @@ def test_database_refuses_delete_of_an_audit_entry(entry):
 
 
 def test_database_refuses_truncate_of_the_audit_log(entry):
-    with pytest.raises(REFUSED, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE memories_auditentry")
+    with (
+        pytest.raises(REFUSED, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("TRUNCATE memories_auditentry")
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
 
@@ -59,11 +62,15 @@ def test_scrub_cannot_change_the_action(entry):
 
 def test_entry_records_actor_reason_and_snapshots(spirit):
     memory = memory_create(spirit=spirit, data={"content": "v1"}, actor=ACTOR)
-    memory_update(memory=memory, data={"content": "v2"}, actor=Actor("user", "42", "ann"),
-                  reason="typo")
+    memory_update(
+        memory=memory, data={"content": "v2"}, actor=Actor("user", "42", "ann"), reason="typo"
+    )
     entry = audit.history("memory", memory.pk).last()
     assert (entry.action, entry.actor_type, entry.actor_id, entry.reason) == (
-        "update", "user", "42", "typo"
+        "update",
+        "user",
+        "42",
+        "typo",
     )
     assert entry.before["content"] == "v1" and entry.after["content"] == "v2"
     assert entry.team_id == spirit.team_id
