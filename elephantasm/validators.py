@@ -1,20 +1,28 @@
-"""Validators for text that PostgreSQL refuses: NUL characters, in plain text and inside JSON."""
+"""Validators for text that PostgreSQL refuses: NUL characters and unpaired UTF-16 surrogates
+(which JSON's \\ud800-style escapes can smuggle in), in plain text and anywhere inside JSON."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _printable(key: str) -> str:
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", key)
+
 
 def find_nul(value: Any, path: str = "") -> str | None:
-    """Return the JSON path of the first string (or key) holding a NUL character, or None."""
+    """Return the JSON path of the first string (or key) PostgreSQL cannot store, or None."""
     if isinstance(value, str):
-        return path or "$" if "\x00" in value else None
+        return (path or "$") if _UNSTORABLE.search(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            key_path = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and "\x00" in key:
+            key_path = f"{path}.{_printable(str(key))}" if path else _printable(str(key))
+            if isinstance(key, str) and _UNSTORABLE.search(key):
                 return key_path
             found = find_nul(item, key_path)
             if found:
@@ -31,7 +39,7 @@ def validate_no_nul(value: Any) -> None:
     where = find_nul(value)
     if where is not None:
         raise ValidationError(
-            "Null characters (\\u0000) are not allowed (at %(where)s).",
+            "Null characters (\\u0000) and unpaired surrogates are not allowed (at %(where)s).",
             code="null_characters_not_allowed",
             params={"where": where},
         )

@@ -3,17 +3,56 @@
 from __future__ import annotations
 
 from django.http import JsonResponse
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 from . import __version__
+from . import health as health_checks
 from .api.errors import ErrorCode, error_body
 
+_SAFE_METHODS = ("GET", "HEAD")
 
+
+def _method_not_allowed(request) -> JsonResponse:
+    response = JsonResponse(
+        error_body(ErrorCode.METHOD_NOT_ALLOWED, f'Method "{request.method}" not allowed.'),
+        status=405,
+    )
+    response["Allow"] = ", ".join(_SAFE_METHODS)
+    return response
+
+
+@csrf_exempt  # reads nothing from the body; a POST gets a JSON 405, not a CSRF page
 def root(request):
-    return JsonResponse({"name": "Elephantasm", "version": __version__})
+    """Where everything is: the API, its documentation and schema, the admin, health."""
+    if request.method not in _SAFE_METHODS:
+        return _method_not_allowed(request)
+    links = {
+        "api": reverse("api-root"),
+        "docs": reverse("api-docs"),
+        "schema": reverse("schema"),
+        "admin": reverse("admin:index"),
+        "health": reverse("health"),
+    }
+    return JsonResponse(
+        {
+            "name": "Elephantasm",
+            "version": __version__,
+            "links": {name: request.build_absolute_uri(path) for name, path in links.items()},
+        }
+    )
 
 
+@csrf_exempt
+@never_cache
 def health(request):
-    return JsonResponse({"status": "ok"})
+    """200 while the database answers ("ok", or "degraded" without the broker); else 503."""
+    if request.method not in _SAFE_METHODS:
+        return _method_not_allowed(request)
+    body = health_checks.report()
+    status = 503 if body["status"] == health_checks.Status.DOWN else 200
+    return JsonResponse(body, status=status)
 
 
 def not_found(request, exception=None):

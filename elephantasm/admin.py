@@ -1,0 +1,185 @@
+"""Admin building blocks shared by the apps: team scoping for staff, soft delete through services.
+
+- `TeamScopedAdminMixin`: a superuser sees every row; other staff see only the rows of the teams
+  they belong to (by TeamMembership), and may pick only those teams (and their spirits) in forms.
+- `SoftDeleteAdminMixin`: for SoftDeleteModel admins. Lists every row with a "deleted" filter,
+  offers "soft delete" and "restore" actions that call the app's services, drops the built-in
+  "delete selected" action, and makes the delete view soft-delete too: nothing here can
+  hard-delete (hard deletion is an explicit, audited purge elsewhere).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.utils.text import capfirst
+
+from elephantasm.validators import validate_no_nul
+from teams.models import Team
+from teams.selectors import teams_for_user
+
+
+class StorableJSONFormField(forms.JSONField):
+    """A JSON form field that refuses what PostgreSQL's jsonb cannot hold (NUL characters, lone
+    surrogates) and renders with ASCII escapes, so such a value can be shown back with its error
+    instead of breaking the page."""
+
+    def validate(self, value):
+        super().validate(value)
+        validate_no_nul(value)
+        try:
+            json.dumps(value, ensure_ascii=False, cls=self.encoder).encode("utf-8")
+        except UnicodeEncodeError:
+            raise forms.ValidationError("Unpaired surrogate characters are not allowed.") from None
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=True, cls=self.encoder)
+
+
+JSON_FORMFIELD_OVERRIDES = {models.JSONField: {"form_class": StorableJSONFormField}}
+
+
+def staff_team_ids(request) -> QuerySet:
+    """The ids of the requesting user's teams, as a subquery (not evaluated here)."""
+    return teams_for_user(request.user).values("id")
+
+
+def adopt(instance: models.Model, saved: models.Model) -> None:
+    """Make the admin form's unsaved `instance` stand for the row a service has just saved.
+
+    The admin keeps using the instance it built (for its log entry, message and redirect), so it
+    takes over the saved row's field values and state.
+    """
+    for field in saved._meta.concrete_fields:
+        setattr(instance, field.attname, getattr(saved, field.attname))
+    instance._state.adding = False
+    instance._state.db = saved._state.db
+
+
+class TeamScopedAdminMixin:
+    """`team_lookup` is the path from the model to its team ("pk" for Team itself)."""
+
+    team_lookup: str = "team"
+    team_lookup_needs_distinct: bool = False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        queryset = queryset.filter(**{f"{self.team_lookup}__in": staff_team_ids(request)})
+        return queryset.distinct() if self.team_lookup_needs_distinct else queryset
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            related = db_field.related_model
+            if related is Team:
+                kwargs["queryset"] = Team.objects.filter(id__in=staff_team_ids(request))
+            elif any(f.name == "team" and f.related_model is Team for f in related._meta.fields):
+                kwargs["queryset"] = related._default_manager.filter(
+                    team__in=staff_team_ids(request)
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class TeamScopedInlineMixin:
+    """For inlines of rows with a `team`: staff see and may pick only their own teams' rows."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(team__in=staff_team_ids(request))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser and db_field.related_model is Team:
+            kwargs["queryset"] = Team.objects.filter(id__in=staff_team_ids(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class DeletedListFilter(admin.SimpleListFilter):
+    """Live rows, deleted rows, or (the default) all of them."""
+
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("live", "Live"), ("deleted", "Deleted")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "live":
+            return queryset.filter(deleted_at__isnull=True)
+        if self.value() == "deleted":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+class SoftDeleteAdminMixin:
+    """Subclasses implement `soft_delete_object(obj)` and `restore_object(obj)` with services."""
+
+    actions = ["soft_delete_selected", "restore_selected"]
+
+    def soft_delete_object(self, obj) -> None:
+        raise NotImplementedError
+
+    def restore_object(self, obj) -> None:
+        raise NotImplementedError
+
+    def get_list_filter(self, request):
+        return [DeletedListFilter, *super().get_list_filter(request)]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if "deleted_at" in readonly else [*readonly, "deleted_at"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(boolean=True, description="deleted", ordering="deleted_at")
+    def is_deleted(self, obj) -> bool:
+        return obj.deleted_at is not None
+
+    @admin.action(
+        description="Soft-delete selected %(verbose_name_plural)s", permissions=["delete"]
+    )
+    def soft_delete_selected(self, request, queryset):
+        done = self._apply(queryset.filter(deleted_at__isnull=True), self.soft_delete_object)
+        self.message_user(request, f"Soft-deleted {done} {self._label(done)}.", messages.SUCCESS)
+
+    @admin.action(description="Restore selected %(verbose_name_plural)s", permissions=["change"])
+    def restore_selected(self, request, queryset):
+        done = self._apply(queryset.filter(deleted_at__isnull=False), self.restore_object)
+        self.message_user(request, f"Restored {done} {self._label(done)}.", messages.SUCCESS)
+
+    def delete_model(self, request, obj) -> None:
+        self.soft_delete_object(obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        self._apply(queryset.filter(deleted_at__isnull=True), self.soft_delete_object)
+
+    def get_deleted_objects(self, objs, request):
+        """The delete view's summary: only the objects themselves are soft-deleted (no collector
+        walk over related rows, which would also demand delete permission on each of them)."""
+        objs = list(objs)
+        label = capfirst(
+            self.opts.verbose_name_plural if len(objs) != 1 else self.opts.verbose_name
+        )
+        return [str(obj) for obj in objs], {label: len(objs)}, set(), []
+
+    def _apply(self, queryset, operation) -> int:
+        count = 0
+        with transaction.atomic():
+            for obj in queryset.iterator(chunk_size=500):
+                operation(obj)
+                count += 1
+        return count
+
+    def _label(self, count: int) -> str:
+        return self.opts.verbose_name if count == 1 else self.opts.verbose_name_plural

@@ -1,0 +1,193 @@
+"""docker-compose.yml and the Dockerfile, checked by reading them (no Docker engine runs here)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+
+from elephantasm.tests.test_run_script import run as run_script
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_SERVICES = ("migrate", "web", "worker", "beat")
+CODE_DIRS = ("elephantasm", "teams", "spirits", "events", "memories")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose) -> dict:
+    return compose["services"]
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
+def instruction(dockerfile: str, name: str) -> list[str]:
+    """The arguments of the last `name` instruction (exec form only), as a list."""
+    lines = [line for line in dockerfile.splitlines() if line.startswith(f"{name} ")]
+    assert lines, f"the Dockerfile has no {name}"
+    return json.loads(lines[-1][len(name) + 1 :])
+
+
+def command_of(service: dict, dockerfile: str) -> list[str]:
+    command = service.get("command") or instruction(dockerfile, "CMD")
+    return shlex.split(command) if isinstance(command, str) else list(command)
+
+
+def option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def queues_named_in_code() -> set[str]:
+    """Every queue the settings or the code route work to."""
+    queues = {settings.CELERY_TASK_DEFAULT_QUEUE}
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        queues.add(entry.get("options", {}).get("queue", settings.CELERY_TASK_DEFAULT_QUEUE))
+    for route in (getattr(settings, "CELERY_TASK_ROUTES", None) or {}).values():
+        if isinstance(route, dict) and "queue" in route:
+            queues.add(route["queue"])
+    pattern = re.compile(
+        r"""\bqueue\s*[=:]\s*["']([\w.-]+)["']|["']queue["']\s*:\s*["']([\w.-]+)["']"""
+    )
+    for directory in CODE_DIRS:
+        for path in (ROOT / directory).rglob("*.py"):
+            if "tests" in path.parts or "migrations" in path.parts:
+                continue
+            for match in pattern.finditer(path.read_text()):
+                queues.add(match.group(1) or match.group(2))
+    return queues
+
+
+def test_every_service_exists(services):
+    assert {"db", "redis", *APP_SERVICES} <= set(services)
+
+
+def test_database_is_postgresql_with_pgvector_and_a_pg_isready_healthcheck(services):
+    db = services["db"]
+
+    assert db["image"] == "pgvector/pgvector:pg17"
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    assert db["volumes"], "the database must keep its data in a volume"
+
+
+def test_redis_has_a_ping_healthcheck(services):
+    redis = services["redis"]
+
+    assert redis["image"] == "redis:7"
+    assert redis["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
+
+
+def test_every_service_has_a_healthcheck_or_waits_for_healthy_dependencies(services):
+    for name, service in services.items():
+        depends = service.get("depends_on") or {}
+        assert "healthcheck" in service or depends, f"{name}: neither healthcheck nor depends_on"
+        assert isinstance(depends, dict), f"{name}: depends_on must state conditions"
+        for dependency, spec in depends.items():
+            assert dependency in services, f"{name} depends on unknown service {dependency}"
+            condition = spec["condition"]
+            if condition == "service_healthy":
+                assert "healthcheck" in services[dependency], f"{dependency} has no healthcheck"
+            else:
+                assert condition == "service_completed_successfully", f"{name}: {condition}"
+                assert services[dependency].get("restart") == "no", f"{dependency} is one-shot"
+
+
+def test_app_services_wait_for_database_broker_and_migrations(services):
+    for name in ("web", "worker", "beat"):
+        depends = services[name]["depends_on"]
+        assert depends["db"]["condition"] == "service_healthy", name
+        assert depends["redis"]["condition"] == "service_healthy", name
+        assert depends["migrate"]["condition"] == "service_completed_successfully", name
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+
+
+def test_app_services_are_built_from_the_repository_dockerfile(services):
+    for name in APP_SERVICES:
+        build = services[name]["build"]
+        context = build if isinstance(build, str) else build.get("context", ".")
+        dockerfile = (
+            "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+        )
+        assert (ROOT / context / dockerfile).is_file(), name
+
+
+def test_app_services_get_database_broker_secret_and_hosts_from_the_environment(services):
+    for name in APP_SERVICES:
+        environment = services[name]["environment"]
+        assert re.fullmatch(r"postgres://\w+:.+@db:5432/\w+", environment["DATABASE_URL"]), name
+        assert environment["CELERY_BROKER_URL"].startswith("redis://redis:6379/"), name
+        assert environment["SECRET_KEY"].startswith("${SECRET_KEY:?"), "SECRET_KEY is required"
+        assert "localhost" in environment["ALLOWED_HOSTS"], name
+        assert environment["DEBUG"] == "false", name
+
+
+def test_migrate_runs_migrations_once(services, dockerfile):
+    command = command_of(services["migrate"], dockerfile)
+
+    assert command == ["python", "manage.py", "migrate", "--noinput"]
+    assert (ROOT / "manage.py").is_file()
+
+
+def test_web_runs_gunicorn_on_the_projects_wsgi_application(services, dockerfile):
+    command = command_of(services["web"], dockerfile)
+
+    assert command[0] == "gunicorn"
+    module_name, _, attribute = command[1].partition(":")
+    assert module_name == "elephantasm.wsgi"
+    assert callable(getattr(importlib.import_module(module_name), attribute))
+    assert option(command, "--bind") == "0.0.0.0:8000"
+    assert any(port.endswith(":8000") for port in services["web"]["ports"])
+
+
+def test_web_healthcheck_asks_the_health_endpoint(services):
+    test = " ".join(services["web"]["healthcheck"]["test"])
+
+    assert "http://127.0.0.1:8000/health" in test
+    assert "127.0.0.1" in services["web"]["environment"]["ALLOWED_HOSTS"]
+
+
+def test_worker_and_beat_run_the_projects_celery_app(services, dockerfile):
+    from elephantasm import celery_app
+
+    for name, subcommand in (("worker", "worker"), ("beat", "beat")):
+        command = command_of(services[name], dockerfile)
+        assert command[:4] == ["celery", "-A", "elephantasm", subcommand], name
+    assert celery_app.main == "elephantasm"
+
+
+def test_worker_consumes_every_queue_named_in_settings_and_code(services, dockerfile):
+    queues = option(command_of(services["worker"], dockerfile), "-Q").split(",")
+
+    assert set(queues) >= queues_named_in_code()
+    assert queues == list(run_script.WORKER_QUEUES), "make run and compose must consume the same"
+
+
+def test_beat_keeps_its_schedule_where_the_container_user_can_write(services, dockerfile):
+    command = command_of(services["beat"], dockerfile)
+
+    assert option(command, "--schedule").startswith("/tmp/")  # noqa: S108 - inside the container
+
+
+def test_dockerfile_installs_the_project_on_python_311_and_runs_unprivileged(dockerfile):
+    assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.M)
+    assert "pip install ." in dockerfile
+    assert re.search(r"^USER (?!root)\w+$", dockerfile, re.M)
+    assert "ENTRYPOINT" not in dockerfile  # the compose commands replace CMD as a whole
+
+
+def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+
+    assert {".git", ".venv", ".data", ".env"} <= ignored

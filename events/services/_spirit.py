@@ -1,0 +1,35 @@
+"""Row locks on the spirit: every write to a spirit's events takes one first.
+
+Lock order is always spirit -> events -> sessions, so ingest, soft delete, restore and the
+spirit-wide cascades cannot deadlock one another, and a spirit cannot be soft-deleted while an
+ingest into it is in flight (the ingest waits, then sees the spirit is gone).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from django.db.models import Value
+from django.db.models.functions import Greatest
+
+from elephantasm.api.errors import NotFound
+from spirits.models import Spirit
+
+
+def spirit_lock(*, spirit_id: UUID) -> None:
+    """Lock the spirit's row (FOR NO KEY UPDATE) until the transaction ends."""
+    list(Spirit.all_objects.select_for_update(no_key=True).filter(pk=spirit_id).values("pk"))
+
+
+def spirit_touch_for_ingest(*, spirit_id: UUID, activity_at: datetime) -> None:
+    """Lock a live spirit and raise its last_activity_at to `activity_at` (never lowers it).
+
+    One UPDATE: it takes the row lock and checks the spirit is still live in the same statement.
+    Raises NotFound if the spirit is unknown or soft-deleted.
+    """
+    updated = Spirit.all_objects.filter(pk=spirit_id, deleted_at__isnull=True).update(
+        last_activity_at=Greatest("last_activity_at", Value(activity_at))
+    )
+    if not updated:
+        raise NotFound("Spirit not found.", details={"spirit_id": str(spirit_id)})

@@ -1,0 +1,88 @@
+import json
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from elephantasm.admin import (
+    JSON_FORMFIELD_OVERRIDES,
+    SoftDeleteAdminMixin,
+    TeamScopedAdminMixin,
+    adopt,
+)
+
+from .models import Spirit
+from .services import (
+    EDITABLE_FIELDS,
+    spirit_create,
+    spirit_restore,
+    spirit_soft_delete,
+    spirit_update,
+)
+
+
+@admin.register(Spirit)
+class SpiritAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin):
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES
+    list_display = [
+        "name",
+        "team",
+        "status",
+        "last_activity_at",
+        "created_at",
+        "is_deleted",
+        "events_link",
+    ]
+    list_filter = ["status", ("team", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["team"]
+    search_fields = ["name", "description", "team__slug", "=id"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    fields = [
+        "id",
+        "team",
+        "name",
+        "description",
+        "status",
+        "metadata",
+        "config",
+        "effective_config_display",
+        "last_activity_at",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    ]
+    readonly_fields = [
+        "id",
+        "effective_config_display",
+        "last_activity_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return [*readonly, "team"] if obj is not None else readonly  # a spirit never moves
+
+    @admin.display(description="events")
+    def events_link(self, obj) -> str:
+        url = reverse("admin:events_event_changelist")
+        return format_html('<a href="{}?spirit__id__exact={}">events</a>', url, obj.pk)
+
+    @admin.display(description="effective config")
+    def effective_config_display(self, obj) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.effective_config, indent=2))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changed = {f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS}
+            spirit_update(spirit=obj, **changed)
+        else:
+            fields = {f: form.cleaned_data[f] for f in EDITABLE_FIELDS if f in form.cleaned_data}
+            adopt(obj, spirit_create(team=form.cleaned_data["team"], **fields))
+
+    def soft_delete_object(self, obj) -> None:
+        spirit_soft_delete(spirit=obj)
+
+    def restore_object(self, obj) -> None:
+        spirit_restore(spirit=obj)

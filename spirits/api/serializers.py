@@ -1,0 +1,90 @@
+"""Shapes of the spirit API. Validation is per field (types, schema, NUL); writes are services'."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from events.models import EventType
+from events.validation import metadata_problem
+from spirits.models import Spirit
+
+WRITABLE_FIELDS = ["name", "description", "metadata", "status", "config"]
+
+
+class SpiritSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    config = serializers.JSONField(read_only=True, help_text="The settings stored on the spirit.")
+    effective_config = serializers.DictField(
+        read_only=True, help_text="The stored settings merged over the defaults: what applies."
+    )
+
+    class Meta:
+        model = Spirit
+        fields = [
+            "id",
+            "team",
+            *WRITABLE_FIELDS,
+            "effective_config",
+            "last_activity_at",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+        ]
+        read_only_fields = fields
+
+
+class SpiritUpdateSerializer(serializers.ModelSerializer):
+    """PATCH body: any subset of the writable fields."""
+
+    class Meta:
+        model = Spirit
+        fields = WRITABLE_FIELDS
+        extra_kwargs = {
+            "config": {"help_text": "Memory settings; only what differs from the defaults."}
+        }
+
+    def validate_metadata(self, value):
+        # Values PostgreSQL's jsonb refuses (lone surrogates, deep nesting) are a 400, not a 500.
+        problem = metadata_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class SpiritCreateSerializer(SpiritUpdateSerializer):
+    team = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text=(
+            "Slug of the team the spirit belongs to. Leave it out with an API key (its team) or "
+            "when you belong to one team; required when you belong to several."
+        ),
+    )
+
+    class Meta(SpiritUpdateSerializer.Meta):
+        fields = ["team", *WRITABLE_FIELDS]
+
+
+class EventCountsByTypeSerializer(serializers.Serializer):
+    """Live events per type; every type is present, zero included."""
+
+    def get_fields(self):
+        return {value: serializers.IntegerField(min_value=0) for value in EventType.values}
+
+    def to_representation(self, instance):
+        # The keys hold dots, which DRF would read as a path: read them directly.
+        return {value: int(instance.get(value, 0)) for value in EventType.values}
+
+
+class SpiritStatsSerializer(serializers.Serializer):
+    events_by_type = EventCountsByTypeSerializer()
+    event_count = serializers.IntegerField(min_value=0, help_text="Live events.")
+    session_count = serializers.IntegerField(
+        min_value=0, help_text="Distinct session ids among the live events."
+    )
+    first_activity_at = serializers.DateTimeField(
+        allow_null=True, help_text="Earliest occurred_at of a live event."
+    )
+    last_activity_at = serializers.DateTimeField(
+        allow_null=True, help_text="Latest occurred_at of a live event."
+    )

@@ -1,0 +1,144 @@
+"""The spirit endpoints: thin, they parse, call a selector or service, and render."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from elephantasm.api.viewsets import TeamScopedViewSet
+from spirits.models import Spirit
+from spirits.selectors import spirit_queryset, spirit_stats, team_for_new_spirit
+from spirits.services import spirit_create, spirit_restore, spirit_soft_delete, spirit_update
+
+from .filters import SpiritFilter
+from .serializers import (
+    SpiritCreateSerializer,
+    SpiritSerializer,
+    SpiritStatsSerializer,
+    SpiritUpdateSerializer,
+)
+
+UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+INCLUDE_DELETED = OpenApiParameter(
+    "include_deleted",
+    OpenApiTypes.BOOL,
+    description="Also show soft-deleted spirits (default false).",
+)
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: error.code `validation_error`."),
+    404: OpenApiResponse(description="No such spirit among your teams: `not_found`."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List spirits", parameters=[INCLUDE_DELETED]),
+    retrieve=extend_schema(
+        summary="Get a spirit",
+        parameters=[INCLUDE_DELETED],
+        responses={200: SpiritSerializer, **ERRORS},
+    ),
+    create=extend_schema(
+        summary="Create a spirit",
+        request=SpiritCreateSerializer,
+        responses={201: SpiritSerializer, 400: ERRORS[400]},
+    ),
+    partial_update=extend_schema(
+        summary="Change a spirit",
+        request=SpiritUpdateSerializer,
+        responses={200: SpiritSerializer, **ERRORS},
+    ),
+    destroy=extend_schema(
+        summary="Soft-delete a spirit and its events",
+        responses={204: OpenApiResponse(description="Deleted; restorable."), 404: ERRORS[404]},
+    ),
+)
+@extend_schema(tags=["spirits"])
+class SpiritViewSet(TeamScopedViewSet):
+    """Spirits of the caller's teams. Deleted spirits are hidden from reads unless
+    `include_deleted=true`; PATCH and DELETE act on live spirits only (restore first)."""
+
+    queryset = Spirit.objects.all()
+    team_field = "team"
+    serializer_class = SpiritSerializer
+    filterset_class = SpiritFilter
+    lookup_value_regex = UUID_PATTERN
+    read_actions_seeing_deleted = frozenset({"retrieve", "list", "stats"})
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return SpiritCreateSerializer
+        if self.action == "partial_update":
+            return SpiritUpdateSerializer
+        if self.action == "stats":
+            return SpiritStatsSerializer
+        return SpiritSerializer
+
+    def get_scoped_queryset(self):
+        include_deleted = self.action == "restore" or (
+            self.action in self.read_actions_seeing_deleted and self._include_deleted()
+        )
+        return spirit_queryset(include_deleted=include_deleted)
+
+    def _include_deleted(self) -> bool:
+        raw = self.request.query_params.get("include_deleted")
+        if raw is None:
+            return False
+        try:
+            return serializers.BooleanField().to_internal_value(raw)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"include_deleted": exc.detail}) from exc
+
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(SpiritSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(SpiritSerializer(self.get_object()).data)
+
+    def create(self, request):
+        body = SpiritCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = dict(body.validated_data)
+        team = team_for_new_spirit(team_ids=self.team_ids, slug=fields.pop("team", None))
+        spirit = spirit_create(team=team, **fields)
+        return Response(SpiritSerializer(spirit).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        spirit = self.get_object()
+        body = SpiritUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        spirit = spirit_update(spirit=spirit, **body.validated_data)
+        return Response(SpiritSerializer(spirit).data)
+
+    def destroy(self, request, pk=None):
+        spirit_soft_delete(spirit=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Restore a soft-deleted spirit and the events deleted with it",
+        request=None,
+        responses={200: SpiritSerializer, 404: ERRORS[404]},
+    )
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        spirit = spirit_restore(spirit=self.get_object())
+        return Response(SpiritSerializer(spirit).data)
+
+    @extend_schema(
+        summary="Activity of a spirit: live events by type, sessions, first and last event",
+        parameters=[INCLUDE_DELETED],
+        responses={200: SpiritStatsSerializer, 404: ERRORS[404]},
+    )
+    @action(detail=True, methods=["get"])
+    def stats(self, request, pk=None):
+        return Response(SpiritStatsSerializer(spirit_stats(spirit=self.get_object())).data)

@@ -1,0 +1,203 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from elephantasm.admin import (
+    JSON_FORMFIELD_OVERRIDES,
+    TeamScopedAdminMixin,
+    TeamScopedInlineMixin,
+    adopt,
+)
+from spirits.models import Spirit
+
+from .forms import ApiKeyCreationForm, UserChangeForm, UserCreationForm
+from .models import ApiKey, Team, TeamMembership, User
+from .services import api_key_create, api_key_restore, api_key_revoke
+
+
+def _count(model, **outer) -> Coalesce:
+    """A correlated COUNT(*) subquery (no join fan-out when several counts sit side by side)."""
+    rows = model._default_manager.filter(**{k: OuterRef(v) for k, v in outer.items()})
+    counted = rows.order_by().values(*outer).annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+class TeamMembershipInline(TeamScopedInlineMixin, admin.TabularInline):
+    model = TeamMembership
+    fk_name = "team"
+    extra = 0
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+    raw_id_fields = ["user"]  # the popup lists only users the staff member may see
+
+
+class UserMembershipInline(TeamScopedInlineMixin, admin.TabularInline):
+    model = TeamMembership
+    fk_name = "user"
+    extra = 0
+    fields = ["team", "role", "created_at"]
+    readonly_fields = ["team", "role", "created_at"]
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # memberships are managed on the team
+
+
+@admin.register(User)
+class UserAdmin(TeamScopedAdminMixin, DjangoUserAdmin):
+    """Users sign in by email. Staff who are not superusers see the members of their teams."""
+
+    team_lookup = "memberships__team"
+    team_lookup_needs_distinct = True
+    form = UserChangeForm
+    add_form = UserCreationForm
+    inlines = [UserMembershipInline]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("name",)}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    list_display = ["email", "name", "is_staff", "is_superuser", "is_active", "date_joined"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+    search_fields = ["email", "name"]
+    ordering = ["email"]
+    date_hierarchy = "date_joined"
+    readonly_fields = ["last_login", "date_joined"]
+
+    def get_inlines(self, request, obj=None):
+        return self.inlines if obj is not None else []
+
+    def has_change_permission(self, request, obj=None):
+        # Staff may not edit (or reset the password of) a superuser: that would be a way up.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:  # staff cannot grant themselves (or others) more power
+            readonly += ["is_staff", "is_superuser", "groups", "user_permissions"]
+        return readonly
+
+
+@admin.register(Team)
+class TeamAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+    team_lookup = "pk"
+    inlines = [TeamMembershipInline]
+    list_display = ["name", "slug", "member_count", "spirit_count", "retention_days", "created_at"]
+    search_fields = ["name", "slug"]
+    date_hierarchy = "created_at"
+    ordering = ["name"]
+    fields = ["name", "slug", "retention_days", "webhook_url", "webhook_secret", "settings"]
+    formfield_overrides = {
+        **JSON_FORMFIELD_OVERRIDES,
+        models.URLField: {"assume_scheme": "https"},
+    }
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_members=_count(TeamMembership, team="pk"),
+                n_spirits=_count(Spirit, team="pk"),
+            )
+        )
+
+    def has_add_permission(self, request):
+        # A team made by a non-member would vanish from their own view at once.
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a team would hard-delete its spirits, events and memories by CASCADE: that is
+        # an explicit, audited purge, not an admin click.
+        return False
+
+    @admin.display(description="members", ordering="n_members")
+    def member_count(self, obj) -> int:
+        return obj.n_members
+
+    @admin.display(description="spirits (incl. deleted)", ordering="n_spirits")
+    def spirit_count(self, obj) -> int:
+        return obj.n_spirits
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+    """Keys are created here with the service and shown once; only prefix and hash are kept."""
+
+    list_display = ["prefix", "name", "team", "created_by", "last_used_at", "expires_at", "revoked"]
+    list_filter = ["revoked", ("team", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["team", "created_by"]
+    search_fields = ["prefix", "name", "team__slug"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    actions = ["revoke_selected", "unrevoke_selected"]
+    fields = [
+        "prefix",
+        "team",
+        "name",
+        "expires_at",
+        "revoked",
+        "created_by",
+        "last_used_at",
+        "created_at",
+    ]
+    readonly_fields = ["prefix", "team", "revoked", "created_by", "last_used_at", "created_at"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyCreationForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["team", "name", "expires_at"] if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the row keeps the key's history (last use, creator)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)  # name and expiry only
+            return
+        api_key, raw = api_key_create(
+            team=form.cleaned_data["team"],
+            name=form.cleaned_data["name"],
+            expires_at=form.cleaned_data.get("expires_at"),
+            created_by=request.user,
+        )
+        adopt(obj, api_key)
+        messages.success(
+            request,
+            f"The new API key is {raw} — copy it now: it is not stored and cannot be shown again.",
+        )
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        keys = list(queryset.filter(revoked=False))
+        for api_key in keys:
+            api_key_revoke(api_key=api_key)
+        self.message_user(request, f"Revoked {len(keys)} API key(s).", messages.SUCCESS)
+
+    @admin.action(description="Un-revoke selected API keys", permissions=["change"])
+    def unrevoke_selected(self, request, queryset):
+        keys = list(queryset.filter(revoked=True))
+        for api_key in keys:
+            api_key_restore(api_key=api_key)
+        self.message_user(request, f"Un-revoked {len(keys)} API key(s).", messages.SUCCESS)
