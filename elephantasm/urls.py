@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from events.api.urls import register as register_events
+from memories.api.urls import register as register_memories
 from spirits.api.urls import register as register_spirits
 
 from . import views
@@ -11,10 +12,12 @@ from . import views
 router = DefaultRouter()
 register_spirits(router)
 register_events(router)
+register_memories(router)
 
 urlpatterns = [
     path("", views.root, name="root"),
     path("health", views.health, name="health"),
+    path("api/v1/", include("memories.api.urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 
 from elephantasm.api.errors import ValidationFailed
 from events.models import Event
@@ -34,6 +35,8 @@ EDITABLE_FIELDS = (
     "metadata",
 )
 CREATE_FIELDS = (*EDITABLE_FIELDS, "source_type")
+
+logger = logging.getLogger(__name__)
 
 
 def _set_tags(memory: Memory, tags: Iterable[str]) -> None:
@@ -167,6 +170,15 @@ def _same_spirit(memories: Sequence[Memory]) -> Spirit:
     return memories[0].spirit
 
 
+def _refuse_superseded(memory: Memory) -> None:
+    """A superseded memory already has a successor: a second one would fork its history."""
+    if memory.status == MemoryStatus.SUPERSEDED:
+        raise ValidationFailed(
+            "This memory is already superseded; change its successor instead.",
+            details={"superseded_by_id": [str(memory.superseded_by_id)]},
+        )
+
+
 def _retire(sources: Sequence[Memory], successor: Memory) -> list[Memory]:
     retired = []
     for source in Memory.all_objects.select_for_update().filter(pk__in=[s.pk for s in sources]):
@@ -183,6 +195,7 @@ def memory_supersede(
 ) -> Memory:
     """A new version of the memory; the old one becomes `superseded` and points to it."""
     old = Memory.all_objects.select_for_update().get(pk=memory.pk)
+    _refuse_superseded(old)
     fields = {name: getattr(old, name) for name in EDITABLE_FIELDS if name != "status"}
     fields.update(data)
     new = Memory(spirit=old.spirit, version=old.version + 1, source_type=old.source_type)
@@ -228,6 +241,13 @@ def memory_merge(
     memories = list(memories)
     if len(memories) < 2 or len({m.pk for m in memories}) != len(memories):
         raise ValidationFailed("Merging needs at least two distinct memories.")
+    # Lock the sources (in one order, against deadlocks) and re-read them, so a concurrent merge
+    # or supersede of the same memories is seen here and refused below rather than forked.
+    memories = list(
+        Memory.all_objects.select_for_update()
+        .filter(pk__in=[m.pk for m in memories])
+        .order_by("pk")
+    )
     spirit = _same_spirit(memories)
     if any(m.status == MemoryStatus.SUPERSEDED for m in memories):
         raise ValidationFailed("A superseded memory cannot be merged again.")
@@ -276,6 +296,7 @@ def memory_split(
     if len(parts) < 2:
         raise ValidationFailed("Splitting needs at least two parts.")
     original = Memory.all_objects.select_for_update().get(pk=memory.pk)
+    _refuse_superseded(original)
     before = audit.snapshot(original)
     links = {link.event_id: link.link_strength for link in original.event_links.all()}
     tags = list(original.tags.values_list("name", flat=True))
@@ -317,3 +338,24 @@ def memory_split(
         related=created,
     )
     return created
+
+
+@transaction.atomic
+def memory_mark_stale(*, memories: Iterable[Memory], actor: Actor, reason: str = "") -> int:
+    """Ask the pipeline to re-embed these memories (sets `embedding_stale`). Returns how many.
+
+    Not a content change, so no audit entry: the request is logged instead."""
+    if isinstance(memories, models.QuerySet):
+        ids = list(memories.values_list("pk", flat=True))
+    else:
+        ids = [m.pk for m in memories]
+    count = Memory.all_objects.filter(pk__in=ids).update(embedding_stale=True)
+    logger.info(
+        "memories marked for re-embedding",
+        extra={
+            "memory_ids": [str(i) for i in ids],
+            "actor": f"{actor.type}:{actor.id}",
+            "reason": reason,
+        },
+    )
+    return count

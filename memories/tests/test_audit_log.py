@@ -36,6 +36,8 @@ def test_database_refuses_truncate_of_the_audit_log(entry):
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
+        # The test connection opts in to TRUNCATE (for Django's flush); opt out as production is.
+        cursor.execute("SET LOCAL elephantasm.allow_truncate = 'off'")
         cursor.execute("TRUNCATE memories_auditentry")
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
 

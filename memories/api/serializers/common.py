@@ -1,0 +1,169 @@
+"""What every curated resource's API shares: strict bodies, `reason`, history, provenance shapes.
+
+Serializers here only check the shape and types of input; every rule about what may change is
+the services' (they validate again with full_clean and log the audit entry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from events.models import Event
+from events.validation import metadata_problem
+
+REASON_MAX_CHARS = 2000
+IDS_MAX = 1000
+
+
+class StrictInputMixin:
+    """Refuse body keys the serializer does not accept, naming them (DRF drops them silently)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(key) for key in data if key not in writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown or read-only field."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """Text must be a JSON string (DRF would turn 12 into "12")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    """A number must be a JSON number (DRF would take true as 1.0 and "0.5" as 0.5)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(StrictInputMixin, serializers.ModelSerializer):
+    """A body serializer from model fields: unknown keys refused, JSON types not coerced."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.FloatField: StrictFloatField,
+    }
+
+
+def named_choice_field(component_name: str, choices) -> type[serializers.ChoiceField]:
+    """A ChoiceField class with fixed `choices`, documented as the schema component named so.
+
+    Several models have a `status` or `source_type` with different choices; a named component
+    keeps drf-spectacular from inventing hashed enum names for them."""
+    choices = [(str(value), label) for value, label in choices]
+    schema = {"type": "string", "enum": [value for value, _ in choices]}
+
+    @extend_schema_field(schema, component_name=component_name)
+    class NamedChoiceField(serializers.ChoiceField):
+        def __init__(self, **kwargs):
+            super().__init__(choices=choices, **kwargs)
+
+    NamedChoiceField.__name__ = NamedChoiceField.__qualname__ = f"{component_name}Field"
+    return NamedChoiceField
+
+
+def json_object(value: Any) -> None:
+    """A JSON object PostgreSQL can store: no NUL, no lone surrogates, not nested too deep."""
+    problem = metadata_problem(value)
+    if problem:
+        raise serializers.ValidationError(problem)
+
+
+def reason_field() -> serializers.CharField:
+    return StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=REASON_MAX_CHARS,
+        help_text="Why: recorded in the audit entry of this change.",
+    )
+
+
+def id_list_field(
+    *, help_text: str, required: bool = False, min_length: int | None = None
+) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.UUIDField(),
+        required=required,
+        min_length=min_length,
+        max_length=IDS_MAX,
+        help_text=help_text,
+    )
+
+
+class ReasonSerializer(StrictInputMixin, serializers.Serializer):
+    """Body of the operations that take nothing but an optional reason."""
+
+    reason = reason_field()
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    """One change, as the object lived it: `before` and `after` are this object's states.
+
+    `object_type`/`object_id` name the object the entry was recorded on: another one when this
+    object was named by an operation on it (a merge names its sources, a split its parts)."""
+
+    id = serializers.IntegerField()
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.UUIDField()
+    actor_type = serializers.CharField(help_text="user, api_key or system.")
+    actor_id = serializers.CharField()
+    actor_label = serializers.CharField()
+    reason = serializers.CharField()
+    related_ids = serializers.ListField(child=serializers.UUIDField())
+    before = serializers.DictField(allow_null=True, help_text="State before; null at creation.")
+    after = serializers.DictField(allow_null=True, help_text="State after the change.")
+    created_at = serializers.DateTimeField()
+
+
+class AuditEntryPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AuditEntrySerializer(many=True)
+
+
+class AsOfSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField(help_text="The moment asked for.")
+    state = serializers.DictField(help_text="The object's fields as they were at that moment.")
+
+
+class ProvenanceEventSerializer(serializers.ModelSerializer):
+    """A source event of a memory, with how strongly it supports the memory."""
+
+    link_strength = serializers.FloatField(help_text="0-1: how strongly it supports the memory.")
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "spirit_id",
+            "event_type",
+            "role",
+            "author",
+            "content",
+            "meta_summary",
+            "occurred_at",
+            "session_id",
+            "source_uri",
+            "link_strength",
+        ]
+        read_only_fields = fields

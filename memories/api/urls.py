@@ -1,0 +1,40 @@
+"""Routes of the memories app.
+
+`register(router)` adds the viewsets (memories, knowledge, lessons) to the project's router;
+`urlpatterns` holds the explicit paths nested under other apps' resources. Both are mounted
+under /api/v1/, the explicit paths before the router so they win.
+"""
+
+from django.urls import path
+
+from .views.events import EventMemoriesViewSet
+from .views.identity import IdentityViewSet
+from .views.knowledge import KnowledgeViewSet
+from .views.lessons import LessonViewSet
+from .views.memories import MemoryViewSet
+
+
+def register(router) -> None:
+    """Register this app's viewsets on the project's API router."""
+    router.register("memories", MemoryViewSet, basename="memory")
+    router.register("knowledge", KnowledgeViewSet, basename="knowledge")
+    router.register("lessons", LessonViewSet, basename="lesson")
+
+
+urlpatterns = [
+    path(
+        "spirits/<uuid:spirit_id>/identity/",
+        IdentityViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update"}),
+        name="spirit-identity",
+    ),
+    path(
+        "spirits/<uuid:spirit_id>/identity/history/",
+        IdentityViewSet.as_view({"get": "history"}),
+        name="spirit-identity-history",
+    ),
+    path(
+        "events/<uuid:event_id>/memories/",
+        EventMemoriesViewSet.as_view({"get": "list"}),
+        name="event-memories",
+    ),
+]

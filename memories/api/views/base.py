@@ -1,0 +1,160 @@
+"""What the curated resources' viewsets share: deleted rows, history with as_of, reasons, docs."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from elephantasm.api.errors import NotFound, ValidationFailed
+from elephantasm.api.viewsets import TeamScopedViewSet
+from memories import audit, selectors
+from memories.models import AuditEntry
+from teams.actors import Actor
+
+from ..serializers.common import (
+    AsOfSerializer,
+    AuditEntryPageSerializer,
+    AuditEntrySerializer,
+    ReasonSerializer,
+)
+
+UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+INCLUDE_DELETED = OpenApiParameter(
+    "include_deleted",
+    OpenApiTypes.BOOL,
+    description="Also show soft-deleted items and items of soft-deleted spirits (default false).",
+)
+AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATETIME,
+    description="ISO 8601 moment (naive means UTC): return the object as it was then, "
+    "as {as_of, state}, instead of the list of changes. 404 if it did not exist yet.",
+)
+PAGE = [
+    OpenApiParameter("limit", OpenApiTypes.INT, description="1-200, default 50."),
+    OpenApiParameter("offset", OpenApiTypes.INT, description="0 or more."),
+]
+REASON_QUERY = OpenApiParameter(
+    "reason", OpenApiTypes.STR, description="Why: recorded in the audit entry (or in the body)."
+)
+BAD_REQUEST = OpenApiResponse(description="Invalid input: error.code `validation_error`.")
+NOT_FOUND = OpenApiResponse(description="Not among your teams' live items: `not_found`.")
+ERRORS = {400: BAD_REQUEST, 404: NOT_FOUND}
+HISTORY_RESPONSE = PolymorphicProxySerializer(
+    component_name="HistoryOrState",
+    serializers=[AuditEntryPageSerializer, AsOfSerializer],
+    resource_type_field_name=None,
+)
+_OFFSET_WITH_SPACE = re.compile(r" (\d{2}:?\d{2})$")
+
+
+def parse_bool(request, name: str) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    try:
+        return serializers.BooleanField().to_internal_value(raw)
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({name: exc.detail}) from exc
+
+
+def parse_moment(raw: str, *, name: str = "as_of") -> datetime:
+    """An ISO 8601 timestamp; a naive one is UTC. A '+' decoded to a space is tolerated."""
+    text = _OFFSET_WITH_SPACE.sub(r"+\1", raw.strip())
+    try:
+        moment = parse_datetime(text)
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationFailed(
+            f"Invalid input: {name}.",
+            details={name: ["Expected an ISO 8601 timestamp, e.g. 2025-01-31T12:00:00Z."]},
+        )
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
+
+
+def history_response(view: TeamScopedViewSet, *, object_type: str, object_id) -> Response:
+    """The object's audit entries (paginated, oldest first) or, with ?as_of=, its past state.
+
+    `object_id` None stands for an object not created yet: no entries, no past state."""
+    raw = view.request.query_params.get("as_of")
+    if raw is not None:
+        moment = parse_moment(raw)
+        state = None
+        if object_id is not None:
+            state = audit.state_as_of(object_type, object_id, moment)
+        if state is None:
+            raise NotFound(f"This {object_type} did not exist at {moment.isoformat()}.")
+        return Response(AsOfSerializer({"as_of": moment, "state": state}).data)
+    if object_id is None:
+        entries = AuditEntry.objects.none()
+    else:
+        entries = selectors.object_history(object_type=object_type, object_id=object_id)
+    page = view.paginate_queryset(entries)
+    previous = None
+    if page and str(page[0].object_id) != str(object_id):
+        previous = selectors.entry_before(entries=entries, entry=page[0])
+    rows = selectors.history_rows(entries=page, object_id=object_id, previous=previous)
+    return view.get_paginated_response(AuditEntrySerializer(rows, many=True).data)
+
+
+class ActorMixin:
+    @property
+    def actor(self) -> Actor:
+        """Who is calling, as recorded in audit entries."""
+        return Actor.from_request(self.request)
+
+
+class CuratedViewSet(ActorMixin, TeamScopedViewSet):
+    """Base of the memory, knowledge and lesson viewsets.
+
+    Reads (`read_actions`) show soft-deleted rows (and rows of soft-deleted spirits) only with
+    `include_deleted=true`; `restore` sees deleted rows of live spirits; every other action acts
+    on live rows only, so it 404s on deleted ones.
+    Subclasses implement `queryset_for(include_deleted=...)` with a selector.
+    """
+
+    team_field = "spirit__team"
+    object_type: str = ""
+    lookup_value_regex = UUID_PATTERN
+    read_actions: frozenset[str] = frozenset({"list", "retrieve", "history"})
+
+    def queryset_for(self, *, include_deleted: bool) -> QuerySet:
+        raise NotImplementedError
+
+    def get_scoped_queryset(self) -> QuerySet:
+        if self.action == "restore":  # deleted rows, but not of a deleted spirit (restore it first)
+            return self.queryset_for(include_deleted=True).filter(spirit__deleted_at__isnull=True)
+        include_deleted = self.action in self.read_actions and parse_bool(
+            self.request, "include_deleted"
+        )
+        return self.queryset_for(include_deleted=include_deleted)
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        # The list's query filters apply to the list only, not to lookups of one object.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def paginated(self, queryset: QuerySet, serializer_class) -> Response:
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+    def reason_from_delete(self) -> str:
+        """DELETE's reason: from the body if there is one, else from ?reason=."""
+        data = self.request.data or {"reason": self.request.query_params.get("reason", "")}
+        body = ReasonSerializer(data=data)
+        body.is_valid(raise_exception=True)
+        return body.validated_data.get("reason", "")
+
+    def history_of(self, obj) -> Response:
+        return history_response(self, object_type=self.object_type, object_id=obj.pk)

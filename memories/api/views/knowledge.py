@@ -1,0 +1,143 @@
+"""The knowledge endpoints: CRUD, restore, history and source memories."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from memories import selectors
+from memories.models import Knowledge
+from memories.services import knowledge as knowledge_svc
+
+from ..filters import KnowledgeFilter
+from ..serializers.common import ReasonSerializer
+from ..serializers.knowledge import (
+    KnowledgeCreateSerializer,
+    KnowledgeSerializer,
+    KnowledgeUpdateSerializer,
+)
+from ..serializers.memories import MemorySerializer
+from .base import (
+    AS_OF,
+    ERRORS,
+    HISTORY_RESPONSE,
+    INCLUDE_DELETED,
+    NOT_FOUND,
+    PAGE,
+    REASON_QUERY,
+    CuratedViewSet,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List knowledge", parameters=[INCLUDE_DELETED]),
+    retrieve=extend_schema(
+        summary="Get a knowledge item",
+        parameters=[INCLUDE_DELETED],
+        responses={200: KnowledgeSerializer, 404: NOT_FOUND},
+    ),
+    create=extend_schema(
+        summary="Create a knowledge item",
+        description="`spirit_id` of a spirit outside your teams is a 404; `memory_ids` that are "
+        "not the spirit's memories are a 400 naming `memory_ids`.",
+        request=KnowledgeCreateSerializer,
+        responses={201: KnowledgeSerializer, **ERRORS},
+    ),
+    partial_update=extend_schema(
+        summary="Change a knowledge item",
+        description="Editable fields only; any other key is a 400 naming it. Setting `valid_to` "
+        "closes the item (it stays, no longer current).",
+        request=KnowledgeUpdateSerializer,
+        responses={200: KnowledgeSerializer, **ERRORS},
+    ),
+    destroy=extend_schema(
+        summary="Soft-delete a knowledge item",
+        parameters=[REASON_QUERY],
+        responses={204: OpenApiResponse(description="Deleted; restorable."), 404: NOT_FOUND},
+    ),
+)
+class KnowledgeViewSet(CuratedViewSet):
+    """Knowledge of your teams' spirits. `current=true` lists what is still valid."""
+
+    queryset = Knowledge.objects.all()
+    object_type = "knowledge"
+    serializer_class = KnowledgeSerializer
+    filterset_class = KnowledgeFilter
+    read_actions = CuratedViewSet.read_actions | {"memories"}
+
+    def queryset_for(self, *, include_deleted: bool):
+        return selectors.knowledge_queryset(include_deleted=include_deleted)
+
+    def list(self, request):
+        return self.paginated(self.filter_queryset(self.get_queryset()), KnowledgeSerializer)
+
+    def retrieve(self, request, pk=None):
+        return Response(KnowledgeSerializer(self.get_object()).data)
+
+    def create(self, request):
+        body = KnowledgeCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        spirit_id, reason = data.pop("spirit_id"), data.pop("reason", "")
+        memory_ids = data.pop("memory_ids", ())
+        spirit = selectors.spirit_for_write(spirit_id=spirit_id, team_ids=self.team_ids)
+        knowledge = knowledge_svc.knowledge_create(
+            spirit=spirit, data=data, memory_ids=memory_ids, reason=reason, actor=self.actor
+        )
+        return Response(KnowledgeSerializer(knowledge).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        knowledge = self.get_object()
+        body = KnowledgeUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        reason = data.pop("reason", "")
+        knowledge = knowledge_svc.knowledge_update(
+            knowledge=knowledge, data=data, reason=reason, actor=self.actor
+        )
+        return Response(KnowledgeSerializer(knowledge).data)
+
+    def destroy(self, request, pk=None):
+        knowledge = self.get_object()
+        knowledge_svc.knowledge_soft_delete(
+            knowledge=knowledge, actor=self.actor, reason=self.reason_from_delete()
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Restore a soft-deleted knowledge item",
+        request=ReasonSerializer,
+        responses={200: KnowledgeSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        knowledge = self.get_object()
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        knowledge = knowledge_svc.knowledge_restore(
+            knowledge=knowledge, actor=self.actor, **body.validated_data
+        )
+        return Response(KnowledgeSerializer(knowledge).data)
+
+    @extend_schema(
+        summary="Audit history of a knowledge item, or the item as it was at a moment",
+        parameters=[AS_OF, INCLUDE_DELETED, *PAGE],
+        responses={200: HISTORY_RESPONSE, **ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        return self.history_of(self.get_object())
+
+    @extend_schema(
+        summary="The memories a knowledge item was drawn from",
+        parameters=[INCLUDE_DELETED],
+        responses={200: MemorySerializer(many=True), 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def memories(self, request, pk=None):
+        knowledge = self.get_object()
+        return self.paginated(
+            selectors.knowledge_source_memories(knowledge=knowledge), MemorySerializer
+        )
