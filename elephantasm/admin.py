@@ -31,10 +31,6 @@ class StorableJSONFormField(forms.JSONField):
     def validate(self, value):
         super().validate(value)
         validate_no_nul(value)
-        try:
-            json.dumps(value, ensure_ascii=False, cls=self.encoder).encode("utf-8")
-        except UnicodeEncodeError:
-            raise forms.ValidationError("Unpaired surrogate characters are not allowed.") from None
 
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):

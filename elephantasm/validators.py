@@ -1,48 +1,84 @@
-"""Validators for text that PostgreSQL refuses: NUL characters and unpaired UTF-16 surrogates
-(which JSON's \\ud800-style escapes can smuggle in), in plain text and anywhere inside JSON."""
+"""Checks for values PostgreSQL would refuse (a 500 at write time), so they fail as a 400 instead.
+
+PostgreSQL rejects NUL characters in text and jsonb, unpaired UTF-16 surrogates (JSON's \\ud800
+escapes let them in; they are not encodable as UTF-8) and non-finite numbers in jsonb; Python's
+JSON parser lets all of them through. Used by model validators, serializers, admin forms and
+services alike.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
+# Deeper JSON is refused: it is never useful and deep nesting costs recursion elsewhere.
+JSON_MAX_DEPTH = 32
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _printable(key: str) -> str:
-    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", key)
+def _printable(text: str) -> str:
+    """`text` with unstorable characters escaped, safe to echo back in an error message."""
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def find_nul(value: Any, path: str = "") -> str | None:
-    """Return the JSON path of the first string (or key) PostgreSQL cannot store, or None."""
-    if isinstance(value, str):
-        return (path or "$") if _UNSTORABLE.search(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            key_path = f"{path}.{_printable(str(key))}" if path else _printable(str(key))
-            if isinstance(key, str) and _UNSTORABLE.search(key):
-                return key_path
-            found = find_nul(item, key_path)
-            if found:
-                return found
-    if isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            found = find_nul(item, f"{path}[{index}]")
-            if found:
-                return found
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text, or None."""
+    match = _UNSTORABLE.search(value)
+    if match is None:
+        return None
+    if match.group() == "\x00":
+        return "Null characters (\\u0000) are not allowed."
+    return "Unpaired surrogate characters are not allowed."
+
+
+def json_problem(value: Any) -> str | None:
+    """Why `value` cannot be stored as jsonb, or None. Names the JSON path of the offending key
+    or value. The walk is iterative, so any nesting the JSON parser accepted can be checked."""
+    stack: list[tuple[str, Any, int]] = [("", value, 1)]
+    while stack:
+        path, node, depth = stack.pop()
+        where = _printable(path) or "$"
+        if isinstance(node, dict | list):
+            if depth > JSON_MAX_DEPTH:
+                return f"Nesting deeper than {JSON_MAX_DEPTH} levels is not allowed (at {where})."
+            if isinstance(node, dict):
+                for key, item in node.items():
+                    if not isinstance(key, str):
+                        return f"Keys must be strings (at {where})."
+                    key_path = f"{path}.{key}" if path else key
+                    problem = text_problem(key)
+                    if problem:
+                        return f"{problem[:-1]} (in the key at {_printable(key_path)})."
+                    stack.append((key_path, item, depth + 1))
+            else:
+                for index, item in enumerate(node):
+                    stack.append((f"{path}[{index}]", item, depth + 1))
+        elif isinstance(node, str):
+            problem = text_problem(node)
+            if problem:
+                return f"{problem[:-1]} (at {where})."
+        elif isinstance(node, float) and not math.isfinite(node):
+            return f"Numbers must be finite (at {where})."
+        elif node is not None and not isinstance(node, bool | int | float):
+            return f"Not a JSON value (at {where})."
     return None
 
 
+def metadata_problem(value: Any) -> str | None:
+    """Why `value` cannot be stored as a metadata JSON object, or None."""
+    if not isinstance(value, dict):
+        return "Must be a JSON object."
+    return json_problem(value)
+
+
 def validate_no_nul(value: Any) -> None:
-    where = find_nul(value)
-    if where is not None:
-        raise ValidationError(
-            "Null characters (\\u0000) and unpaired surrogates are not allowed (at %(where)s).",
-            code="null_characters_not_allowed",
-            params={"where": where},
-        )
+    """Model/form validator for text and JSON fields: refuse what PostgreSQL cannot store."""
+    problem = text_problem(value) if isinstance(value, str) else json_problem(value)
+    if problem:
+        raise ValidationError(problem, code="unstorable_value")
 
 
 def validate_json_object(value: Any) -> None:

@@ -6,27 +6,15 @@ from elephantasm.admin import JSON_FORMFIELD_OVERRIDES, SoftDeleteAdminMixin, Te
 
 from .models import Event, Session
 from .services import UPDATABLE_FIELDS, event_restore, event_soft_delete, event_update
-from .validation import metadata_problem, text_problem
 
 
 class EventAdminForm(forms.ModelForm):
-    """Reports, as form errors, what events.services.event_update would refuse."""
+    """Only what events.services.event_update may change; the model's validators (run by the
+    form) refuse what PostgreSQL cannot store, as form errors."""
 
     class Meta:
         model = Event
         fields = list(UPDATABLE_FIELDS)
-
-    def clean_metadata(self):
-        problem = metadata_problem(self.cleaned_data["metadata"])
-        if problem:
-            raise forms.ValidationError(problem)
-        return self.cleaned_data["metadata"]
-
-    def clean_meta_summary(self):
-        problem = text_problem(self.cleaned_data["meta_summary"])
-        if problem:
-            raise forms.ValidationError(problem)
-        return self.cleaned_data["meta_summary"]
 
 
 @admin.register(Event)

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from events.validation import metadata_problem
+from elephantasm.validators import metadata_problem
 
 
 class StrictCharField(serializers.CharField):

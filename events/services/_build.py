@@ -9,10 +9,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from elephantasm.validators import metadata_problem, text_problem
 from events.dedupe import derive_dedupe_key
 from events.models import Event
 from events.tokens import count_tokens
-from events.validation import metadata_problem, text_problem
 from spirits.models import Spirit
 
 INGEST_FIELDS = frozenset(

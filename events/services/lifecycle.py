@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from elephantasm.validators import metadata_problem, text_problem
 from events.models import Event
-from events.validation import metadata_problem, text_problem
 from spirits.models import Spirit
 
 from ._spirit import spirit_lock

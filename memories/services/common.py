@@ -100,7 +100,10 @@ def _same(a: dict, b: dict) -> bool:
 
 def transition(obj: models.Model, action: str, actor: Actor, reason: str, related=(), **fields):
     """Lock the row, set `fields`, save, log one entry: the shape of the small operations."""
-    obj = locked(obj)
+    return _transition_locked(locked(obj), action, actor, reason, related, **fields)
+
+
+def _transition_locked(obj, action, actor, reason, related=(), **fields):
     before = audit.snapshot(obj)
     for name, value in fields.items():
         setattr(obj, name, value)
@@ -118,15 +121,18 @@ def transition(obj: models.Model, action: str, actor: Actor, reason: str, relate
 
 
 def soft_delete(obj: models.Model, actor: Actor, reason: str) -> models.Model:
-    if obj.deleted_at is not None:
-        return obj
-    return transition(obj, AuditAction.DELETE, actor, reason, deleted_at=timezone.now())
+    """Soft-delete; already deleted (as the locked row says, not the caller's copy): unchanged."""
+    current = locked(obj)
+    if current.deleted_at is not None:
+        return current
+    return _transition_locked(current, AuditAction.DELETE, actor, reason, deleted_at=timezone.now())
 
 
 def restore(obj: models.Model, actor: Actor, reason: str) -> models.Model:
-    if obj.deleted_at is None:
-        return obj
-    return transition(obj, AuditAction.RESTORE, actor, reason, deleted_at=None)
+    current = locked(obj)
+    if current.deleted_at is None:
+        return current
+    return _transition_locked(current, AuditAction.RESTORE, actor, reason, deleted_at=None)
 
 
 def log_created(obj: models.Model, actor: Actor, reason: str, related=()) -> None:

@@ -191,3 +191,21 @@ def test_split_with_an_invalid_part_writes_nothing(spirit):
         svc.memory_split(memory=original, parts=[{"content": "a"}, {"content": ""}], actor=ACTOR)
     assert "parts[1]" in exc.value.details
     assert Memory.all_objects.count() == 1
+
+
+def test_soft_delete_with_a_stale_copy_still_deletes(spirit):
+    memory = MemoryFactory(spirit=spirit)
+    svc.memory_soft_delete(memory=memory, actor=ACTOR)
+    stale = Memory.all_objects.get(pk=memory.pk)
+    svc.memory_restore(memory=memory, actor=ACTOR)
+    svc.memory_soft_delete(memory=stale, actor=ACTOR)  # stale copy says "deleted": it is live
+    assert Memory.all_objects.get(pk=memory.pk).deleted_at is not None
+    assert entries(memory) == ["delete", "restore", "delete"]
+
+
+def test_restore_with_a_stale_copy_still_restores(spirit):
+    memory = MemoryFactory(spirit=spirit)
+    stale = Memory.all_objects.get(pk=memory.pk)
+    svc.memory_soft_delete(memory=memory, actor=ACTOR)
+    svc.memory_restore(memory=stale, actor=ACTOR)  # stale copy says "live": it is deleted
+    assert Memory.all_objects.get(pk=memory.pk).deleted_at is None

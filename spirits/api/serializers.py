@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from elephantasm.validators import metadata_problem
 from events.models import EventType
-from events.validation import metadata_problem
 from spirits.models import Spirit
 
 WRITABLE_FIELDS = ["name", "description", "metadata", "status", "config"]

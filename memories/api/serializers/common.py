@@ -13,8 +13,8 @@ from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from elephantasm.validators import metadata_problem
 from events.models import Event
-from events.validation import metadata_problem
 
 REASON_MAX_CHARS = 2000
 IDS_MAX = 1000
