@@ -112,6 +112,19 @@ def memories_by_ids(*, ids: Sequence[UUID], team_ids: Iterable, field: str) -> l
     return [found[i] for i in ids]
 
 
+def knowledge_by_id(*, knowledge_id: UUID, team_ids: Iterable, field: str) -> Knowledge:
+    """A live knowledge item of the caller's teams; otherwise a 400 naming `field`."""
+    found = Knowledge.objects.filter(
+        pk=knowledge_id, spirit__team_id__in=list(team_ids), spirit__deleted_at__isnull=True
+    ).first()
+    if found is None:
+        raise ValidationFailed(
+            f"Invalid input: {field}.",
+            details={field: [f"No such knowledge item among yours: {knowledge_id}."]},
+        )
+    return found
+
+
 # --- identity and the audit log ------------------------------------------------------------------
 
 

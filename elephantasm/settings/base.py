@@ -1,5 +1,6 @@
 """Settings, all read from the environment (see .env.example and the README for every variable)."""
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -112,6 +113,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / ".data" / "static"))
 # WhiteNoise serves static files under gunicorn; without collectstatic (make run), from the apps.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+# ...and then STATIC_ROOT need not exist: WhiteNoise's warning about it is noise.
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
 # --- API ------------------------------------------------------------------------------------------
 # Largest request body accepted (bytes); a bulk call of 1,000 events fits well inside it.

@@ -9,7 +9,13 @@ from memories.models.knowledge import KnowledgeSource
 from memories.services.knowledge import EDITABLE_FIELDS as KNOWLEDGE_FIELDS
 from memories.services.lessons import EDITABLE_FIELDS as LESSON_FIELDS
 
-from .common import StrictModelSerializer, id_list_field, named_choice_field, reason_field
+from .common import (
+    StrictInputMixin,
+    StrictModelSerializer,
+    id_list_field,
+    named_choice_field,
+    reason_field,
+)
 
 KnowledgeSourceField = named_choice_field("KnowledgeSourceEnum", KnowledgeSource.choices)
 LessonStatusField = named_choice_field("LessonStatusEnum", LessonStatus.choices)
@@ -87,3 +93,17 @@ class LessonCreateSerializer(LessonUpdateSerializer):
 
     class Meta(LessonUpdateSerializer.Meta):
         fields = ["spirit_id", *LESSON_FIELDS, "memory_ids", "reason"]
+
+
+class KnowledgeCloseSerializer(StrictInputMixin, serializers.Serializer):
+    """Body of POST /knowledge/{id}/close/."""
+
+    superseded_by_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="The knowledge item of the same spirit that replaces this one, if any.",
+    )
+    valid_to = serializers.DateTimeField(
+        required=False, help_text="When it stopped being true (default: now)."
+    )
+    reason = reason_field()

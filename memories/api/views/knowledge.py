@@ -14,6 +14,7 @@ from memories.services import knowledge as knowledge_svc
 from ..filters import KnowledgeFilter
 from ..serializers.common import ReasonSerializer
 from ..serializers.knowledge import (
+    KnowledgeCloseSerializer,
     KnowledgeCreateSerializer,
     KnowledgeSerializer,
     KnowledgeUpdateSerializer,
@@ -118,6 +119,31 @@ class KnowledgeViewSet(CuratedViewSet):
         body.is_valid(raise_exception=True)
         knowledge = knowledge_svc.knowledge_restore(
             knowledge=knowledge, actor=self.actor, **body.validated_data
+        )
+        return Response(KnowledgeSerializer(knowledge).data)
+
+    @extend_schema(
+        summary="Close a knowledge item: it stopped being true (kept, no longer current)",
+        description="Sets `valid_to` (default now) and, optionally, the item that replaces it "
+        "(`superseded_by_id`: another live item of the same spirit, else a 400 naming it). "
+        "Closing an item twice is a 400.",
+        request=KnowledgeCloseSerializer,
+        responses={200: KnowledgeSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        knowledge = self.get_object()
+        body = KnowledgeCloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        successor_id = data.pop("superseded_by_id", None)
+        successor = None
+        if successor_id is not None:
+            successor = selectors.knowledge_by_id(
+                knowledge_id=successor_id, team_ids=self.team_ids, field="superseded_by_id"
+            )
+        knowledge = knowledge_svc.knowledge_close(
+            knowledge=knowledge, superseded_by=successor, actor=self.actor, **data
         )
         return Response(KnowledgeSerializer(knowledge).data)
 
