@@ -165,6 +165,12 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Models (embeddings, language model) ---------------------------------------------------------
+# The default embedder runs offline: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, 384 dimensions.
+EMBEDDING_PROVIDER = env("EMBEDDING_PROVIDER", default="elephantasm.ai.embeddings.MiniLMEmbedder")
+# onnxruntime threads per process (it would take every core otherwise).
+EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", default=1)
+
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)

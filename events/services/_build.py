@@ -9,10 +9,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from elephantasm.ai.tokens import count_tokens
 from elephantasm.validators import metadata_problem, text_problem
 from events.dedupe import derive_dedupe_key
 from events.models import Event
-from events.tokens import count_tokens
 from spirits.models import Spirit
 
 INGEST_FIELDS = frozenset(
@@ -74,11 +74,14 @@ def _problems(event: Event, *, skip: tuple[str, ...]) -> dict[str, list[str]]:
     return errors
 
 
-def build_event(*, spirit: Spirit, data: Mapping[str, Any], now: datetime) -> Event:
+def build_event(
+    *, spirit: Spirit, data: Mapping[str, Any], now: datetime, count: bool = True
+) -> Event:
     """A validated, unsaved Event with defaults filled in; raises ValidationError (per field).
 
-    Defaults: occurred_at `now`, metadata {}, empty texts, token_count estimated from the content
-    (events.tokens), dedupe_key derived from source_uri when none is given (events.dedupe).
+    Defaults: occurred_at `now`, metadata {}, empty texts, token_count counted with the local
+    tokenizer (elephantasm.ai.tokens; with count=False left None for the caller to count in a
+    batch), dedupe_key derived from source_uri when none is given (events.dedupe).
     """
     unknown = sorted(set(data) - INGEST_FIELDS)
     if unknown:
@@ -102,7 +105,7 @@ def build_event(*, spirit: Spirit, data: Mapping[str, Any], now: datetime) -> Ev
     if errors:
         raise ValidationError(errors)
     if token_count is None:
-        event.token_count = count_tokens(event.content)
+        event.token_count = count_tokens(event.content) if count else None
     if event.dedupe_key is None and event.source_uri:
         event.dedupe_key = derive_dedupe_key(
             spirit_id=spirit.pk,

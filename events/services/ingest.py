@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from elephantasm.ai.tokens import count_tokens_many
 from elephantasm.api.errors import Conflict
 from events.errors import DuplicateEvent
 from events.models import Event
@@ -97,7 +98,7 @@ def event_create(*, spirit: Spirit, data: Mapping[str, Any]) -> Event:
     """Record one event of `spirit`.
 
     `data` holds model field values (see `_build.INGEST_FIELDS`); missing ones get defaults:
-    occurred_at now, token_count estimated, dedupe_key derived from source_uri when there is one.
+    occurred_at now, token_count counted, dedupe_key derived from source_uri when there is one.
     Raises ValidationError (invalid data), NotFound (spirit soft-deleted) or DuplicateEvent
     (the spirit already has an event with this dedupe key; its id is in the error).
     """
@@ -125,7 +126,7 @@ def events_bulk_create(*, spirit: Spirit, items: list[Mapping[str, Any]]) -> lis
     repeats: list[tuple[int, int]] = []  # (index, index of the earlier item with the same key)
     for index, data in enumerate(items):
         try:
-            event = build_event(spirit=spirit, data=data, now=now)
+            event = build_event(spirit=spirit, data=data, now=now, count=False)
         except ValidationError as exc:
             results[index] = BulkItemResult(index, ItemStatus.ERROR, errors=_error_dict(exc))
             continue
@@ -137,6 +138,11 @@ def events_bulk_create(*, spirit: Spirit, items: list[Mapping[str, Any]]) -> lis
             first_with_key[key] = index
         pending.append((index, event))
 
+    uncounted = [event for _, event in pending if event.token_count is None]
+    for event, tokens in zip(
+        uncounted, count_tokens_many([e.content for e in uncounted]), strict=True
+    ):
+        event.token_count = tokens
     outcomes = _store(spirit=spirit, events=[event for _, event in pending], now=now)
     for (index, _), (is_new, stored_id) in zip(pending, outcomes, strict=True):
         status = ItemStatus.CREATED if is_new else ItemStatus.DUPLICATE

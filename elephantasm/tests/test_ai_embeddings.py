@@ -1,0 +1,55 @@
+"""The offline embedder, run for real (the ONNX model from its wheel, no network)."""
+
+import numpy as np
+import pytest
+
+from elephantasm.ai.embeddings import DIMENSIONS, MiniLMEmbedder
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return MiniLMEmbedder(threads=1)
+
+
+def cosine(a, b) -> float:
+    return float(np.dot(a, b))
+
+
+def test_vectors_have_384_dimensions_and_unit_length(embedder):
+    [vector] = embedder.embed(["The cat sits on the mat."])
+    assert len(vector) == DIMENSIONS
+    assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_paraphrases_are_closer_than_unrelated_text(embedder):
+    cat, feline, revenue = embedder.embed(
+        ["The cat sits on the mat.", "A feline rests on a rug.", "Quarterly revenue grew 10%."]
+    )
+    assert cosine(cat, feline) > 0.4
+    assert cosine(cat, feline) > cosine(cat, revenue) + 0.3
+
+
+def test_a_text_embeds_the_same_alone_and_padded_in_a_batch(embedder):
+    short = "Deploy on Friday."
+    [alone] = embedder.embed([short])
+    batch = embedder.embed([short, "A much longer sentence that forces padding of the short one."])
+    assert cosine(alone, batch[0]) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_batches_larger_than_the_batch_size_keep_order(embedder):
+    texts = [f"note {i}: the user prefers tea number {i}" for i in range(70)]
+    vectors = embedder.embed(texts)
+    assert len(vectors) == 70
+    [again] = embedder.embed([texts[41]])
+    assert cosine(vectors[41], again) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_empty_input_gives_no_vectors_and_empty_text_gives_a_vector(embedder):
+    assert embedder.embed([]) == []
+    [vector] = embedder.embed([""])
+    assert len(vector) == DIMENSIONS
+
+
+def test_very_long_text_is_truncated_not_refused(embedder):
+    [vector] = embedder.embed(["memory " * 5000])
+    assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
