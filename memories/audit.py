@@ -10,13 +10,15 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from teams.actors import Actor
 
 from .models import AuditEntry, Identity, Knowledge, Lesson, Memory
 
-# Fields never snapshotted: derived by the database or the pipeline, large, or not content.
-_SKIPPED = {"embedding", "search_vector"}
+# Fields never snapshotted: derived by the database or the pipeline (which changes them without
+# audit entries), large, or not content.
+_SKIPPED = {"embedding", "search_vector", "embedding_stale", "embedding_model"}
 
 
 def object_type_of(obj: models.Model) -> str:
@@ -36,6 +38,13 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
         data["tags"] = sorted(obj.tags.values_list("name", flat=True))
         data["contradicts"] = sorted(str(i) for i in obj.contradicts.values_list("id", flat=True))
         data["related_to"] = sorted(str(i) for i in obj.related_to.values_list("id", flat=True))
+        data["event_ids"] = sorted(
+            str(i) for i in obj.event_links.values_list("event_id", flat=True)
+        )
+    elif isinstance(obj, Knowledge | Lesson):
+        data["memory_ids"] = sorted(
+            str(i) for i in obj.memory_links.values_list("memory_id", flat=True)
+        )
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
@@ -54,7 +63,11 @@ def record(
     related = list(related)
     related_ids = [*related_ids, *(r.pk for r in related)]
     spirit = obj.spirit
+    # Stamped with the object's own instants, so `as_of=<its created_at or updated_at>` sees the
+    # change: the entry that brings it into being at created_at, later ones at updated_at.
+    stamp = getattr(obj, "created_at" if before is None else "updated_at", None)
     return AuditEntry.objects.create(
+        created_at=stamp or timezone.now(),
         object_type=object_type_of(obj),
         object_id=obj.pk,
         spirit_id=spirit.pk,

@@ -26,8 +26,8 @@ class AuditEntry(models.Model):
     """One change to a memory, knowledge item, lesson or identity. Append-only.
 
     No foreign keys: an entry outlives what it describes. A trigger (migration 0003) makes the
-    database refuse UPDATE, DELETE and TRUNCATE, except a purge that blanks content under
-    `SET LOCAL elephantasm.audit_scrub = 'on'` (ids, actions and times are kept).
+    database refuse UPDATE and DELETE (and TRUNCATE, unless a connection opts in to it with
+    `elephantasm.allow_truncate`, as only the test suite's flush does).
     """
 
     id = models.BigAutoField(primary_key=True)

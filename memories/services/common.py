@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,6 +15,8 @@ from teams.actors import Actor
 
 from .. import audit
 from ..models import AuditAction
+
+logger = logging.getLogger(__name__)
 
 TEXT_FIELDS = ("content", "summary", "subject", "topic", "statement", "rationale")
 # Never validated or set from input: the database or the pipeline fills them.
@@ -67,13 +70,18 @@ def update(
     actor: Actor,
     reason: str,
     also: Callable[[models.Model], None] | None = None,
+    check: Callable[[dict, models.Model, set[str]], None] | None = None,
 ) -> models.Model:
     """Lock, apply, validate, save; log one UPDATE if anything changed. Returns the fresh row.
 
-    `also` runs on the locked row before the after-snapshot (e.g. to replace tags)."""
+    `check(before, row, changed_names)` may refuse the change (raise), seeing the locked row's
+    state before (a snapshot) and after applying `data`; `also` runs on the row before the
+    after-snapshot (e.g. to replace tags)."""
     obj = locked(obj)
     before = audit.snapshot(obj)
     changed = apply_fields(obj, data, allowed)
+    if check is not None:
+        check(before, obj, changed)
     if changed & set(TEXT_FIELDS) and hasattr(obj, "embedding_stale"):
         obj.embedding_stale = True
     validate(obj)
@@ -98,9 +106,23 @@ def _same(a: dict, b: dict) -> bool:
     return {**a, "updated_at": None} == {**b, "updated_at": None}
 
 
-def transition(obj: models.Model, action: str, actor: Actor, reason: str, related=(), **fields):
-    """Lock the row, set `fields`, save, log one entry: the shape of the small operations."""
-    return _transition_locked(locked(obj), action, actor, reason, related, **fields)
+def transition(
+    obj: models.Model,
+    action: str,
+    actor: Actor,
+    reason: str,
+    related=(),
+    check: Callable[[models.Model], None] | None = None,
+    **fields,
+):
+    """Lock the row, `check` it (may raise), set `fields`, save, log one entry: the shape of the
+    small operations. When the row already has those values nothing is written or logged."""
+    obj = locked(obj)
+    if check is not None:
+        check(obj)
+    if all(getattr(obj, name) == value for name, value in fields.items()):
+        return obj
+    return _transition_locked(obj, action, actor, reason, related, **fields)
 
 
 def _transition_locked(obj, action, actor, reason, related=(), **fields):
@@ -133,6 +155,23 @@ def restore(obj: models.Model, actor: Actor, reason: str) -> models.Model:
     if current.deleted_at is None:
         return current
     return _transition_locked(current, AuditAction.RESTORE, actor, reason, deleted_at=None)
+
+
+def mark_stale(model: type[models.Model], objects, actor: Actor, reason: str = "") -> int:
+    """Ask the pipeline to (re-)embed these rows. Not a content change: no audit entry (the
+    embedding fields are not part of the audited state), the request is logged instead."""
+    ids = (
+        list(objects.values_list("pk", flat=True))
+        if isinstance(objects, models.QuerySet)
+        else [o.pk for o in objects]
+    )
+    count = model._base_manager.filter(pk__in=ids).update(embedding_stale=True)
+    logger.info(
+        "%s marked for re-embedding",
+        model._meta.verbose_name_plural,
+        extra={"ids": [str(i) for i in ids], "actor": f"{actor.type}:{actor.id}", "reason": reason},
+    )
+    return count
 
 
 def log_created(obj: models.Model, actor: Actor, reason: str, related=()) -> None:

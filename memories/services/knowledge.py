@@ -1,4 +1,7 @@
-"""Knowledge services. A fact that stops being true is closed (valid_to), never erased."""
+"""Knowledge services. A fact that stops being true is closed (valid_to), never erased.
+
+`valid_to` is set only by `knowledge_close` (logged as CLOSE); a closed item is not reopened:
+what becomes true again is a new item."""
 
 from __future__ import annotations
 
@@ -24,7 +27,6 @@ EDITABLE_FIELDS = (
     "confidence",
     "source_type",
     "valid_from",
-    "valid_to",
 )
 
 
@@ -75,21 +77,29 @@ def knowledge_close(
     valid_to: datetime | None = None,
     reason: str = "",
 ) -> Knowledge:
-    """Mark the item no longer valid from `valid_to` (default now), optionally replaced."""
+    """Mark the item no longer valid from `valid_to` (default now), optionally replaced by a
+    current item of the same spirit."""
     if superseded_by is not None and (
-        superseded_by.spirit_id != knowledge.spirit_id or superseded_by.pk == knowledge.pk
+        superseded_by.spirit_id != knowledge.spirit_id
+        or superseded_by.pk == knowledge.pk
+        or not superseded_by.is_current
     ):
         raise ValidationFailed(
-            "The replacement must be another knowledge item of the same spirit.",
-            details={"superseded_by": ["Not a knowledge item of this spirit."]},
+            "The replacement must be another current knowledge item of the same spirit.",
+            details={"superseded_by": ["Not a current knowledge item of this spirit."]},
         )
-    if knowledge.valid_to is not None:
-        raise ValidationFailed("This knowledge item is already closed.")
     valid_to = valid_to or timezone.now()
-    if knowledge.valid_from and valid_to < knowledge.valid_from:
-        raise ValidationFailed(
-            "valid_to is before valid_from.", details={"valid_to": ["Before valid_from."]}
-        )
+
+    def check(locked: Knowledge) -> None:
+        if locked.deleted_at is not None:
+            raise ValidationFailed("This knowledge item is deleted; restore it first.")
+        if locked.valid_to is not None:
+            raise ValidationFailed("This knowledge item is already closed.")
+        if locked.valid_from and valid_to < locked.valid_from:
+            raise ValidationFailed(
+                "valid_to is before valid_from.", details={"valid_to": ["Before valid_from."]}
+            )
+
     related = [superseded_by] if superseded_by is not None else []
     return common.transition(
         knowledge,
@@ -97,9 +107,16 @@ def knowledge_close(
         actor,
         reason,
         related=related,
+        check=check,
         valid_to=valid_to,
         superseded_by=superseded_by,
     )
+
+
+@transaction.atomic
+def knowledge_mark_stale(*, items, actor: Actor, reason: str = "") -> int:
+    """Ask the pipeline to re-embed these knowledge items."""
+    return common.mark_stale(Knowledge, items, actor, reason)
 
 
 @transaction.atomic

@@ -45,3 +45,9 @@ def lesson_soft_delete(*, lesson: Lesson, actor: Actor, reason: str = "") -> Les
 @transaction.atomic
 def lesson_restore(*, lesson: Lesson, actor: Actor, reason: str = "") -> Lesson:
     return common.restore(lesson, actor, reason)
+
+
+@transaction.atomic
+def lesson_mark_stale(*, lessons, actor: Actor, reason: str = "") -> int:
+    """Ask the pipeline to re-embed these lessons."""
+    return common.mark_stale(Lesson, lessons, actor, reason)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 
 from elephantasm.api.errors import ValidationFailed
 from events.models import Event
@@ -89,20 +89,27 @@ def memory_create(
     actor: Actor,
     tags: Iterable[str] = (),
     event_ids: Iterable = (),
+    related_ids: Iterable = (),
     reason: str = "",
 ) -> Memory:
     data = {"source_type": MemorySource.EXPLICIT, **data}
+    if data.get("status", MemoryStatus.ACTIVE) not in SETTABLE_STATUSES:
+        raise ValidationFailed(
+            "Invalid input: status.", details={"status": ["A new memory is active or decaying."]}
+        )
     memory = Memory(spirit=spirit)
     apply_fields(memory, data, CREATE_FIELDS)
     validate(memory)
     memory.save()
     _set_tags(memory, tags)
+    if related_ids:
+        _set_related(memory, related_ids)
     links = {i: 1.0 for i in event_ids} if not isinstance(event_ids, dict) else event_ids
     if links:
         _link_events(memory, links)
         if "time_start" not in data and "time_end" not in data:
             _span_from_events(memory)
-            memory.save(update_fields=["time_start", "time_end"])
+            memory.save(update_fields=["time_start", "time_end", "updated_at"])
     common.log_created(memory, actor, reason)
     return memory
 
@@ -114,10 +121,37 @@ def memory_update(
     data: dict[str, Any],
     actor: Actor,
     tags: Iterable[str] | None = None,
+    related_ids: Iterable | None = None,
     reason: str = "",
 ) -> Memory:
-    also = None if tags is None else (lambda locked: _set_tags(locked, tags))
-    return common.update(memory, data, EDITABLE_FIELDS, actor, reason, also=also)
+    """Change fields, tags or related memories. Superseded memories are history and refuse
+    changes; `status` may be set to active, decaying or archived (not while pinned)."""
+
+    def also(locked: Memory) -> None:
+        if tags is not None:
+            _set_tags(locked, tags)
+        if related_ids is not None:
+            _set_related(locked, related_ids)
+
+    return common.update(
+        memory, data, EDITABLE_FIELDS, actor, reason, also=also, check=_check_update
+    )
+
+
+def _set_related(memory: Memory, related_ids: Iterable) -> None:
+    """Replace the memories this one is related to (live memories of the same spirit)."""
+    ids = list(dict.fromkeys(related_ids))
+    found = set(
+        Memory.objects.filter(spirit_id=memory.spirit_id, id__in=ids)
+        .exclude(pk=memory.pk)
+        .values_list("id", flat=True)
+    )
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise ValidationFailed(
+            "Unknown related memories for this spirit.", details={"related_ids": missing}
+        )
+    memory.related_to.set(ids)
 
 
 @transaction.atomic
@@ -133,14 +167,19 @@ def memory_restore(*, memory: Memory, actor: Actor, reason: str = "") -> Memory:
 @transaction.atomic
 def memory_pin(*, memory: Memory, actor: Actor, pinned: bool = True, reason: str = "") -> Memory:
     action = AuditAction.PIN if pinned else AuditAction.UNPIN
-    return transition(memory, action, actor, reason, pinned=pinned)
+    return transition(memory, action, actor, reason, check=_refuse_frozen, pinned=pinned)
 
 
 @transaction.atomic
 def memory_archive(*, memory: Memory, actor: Actor, reason: str = "") -> Memory:
-    if memory.pinned:
-        raise ValidationFailed("A pinned memory cannot be archived; unpin it first.")
-    return transition(memory, AuditAction.ARCHIVE, actor, reason, status=MemoryStatus.ARCHIVED)
+    def check(locked: Memory) -> None:
+        _refuse_frozen(locked)
+        if locked.pinned:
+            raise ValidationFailed("A pinned memory cannot be archived; unpin it first.")
+
+    return transition(
+        memory, AuditAction.ARCHIVE, actor, reason, check=check, status=MemoryStatus.ARCHIVED
+    )
 
 
 @transaction.atomic
@@ -152,15 +191,75 @@ def memory_mark_disputed(
             "The conflicting memory must be another memory of the same spirit.",
             details={"conflicting_id": ["Not a memory of this spirit."]},
         )
-    memory.contradicts.add(conflicting)
-    return transition(
-        memory,
-        AuditAction.DISPUTE,
-        actor,
-        reason,
+    _refuse_frozen(conflicting, field="conflicting_id")
+    locked = common.locked(memory)
+    _refuse_frozen(locked)
+    already = locked.contradicts.filter(pk=conflicting.pk).exists()
+    if already and locked.status == MemoryStatus.DISPUTED:
+        return locked
+    before = audit.snapshot(locked)
+    locked.contradicts.add(conflicting)
+    locked.status = MemoryStatus.DISPUTED
+    locked.save()
+    audit.record(
+        obj=locked,
+        action=AuditAction.DISPUTE,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(locked),
+        reason=reason,
         related=[conflicting],
-        status=MemoryStatus.DISPUTED,
     )
+    return locked
+
+
+# Statuses a caller may set with memory_update; the others come with their operations (archive
+# checks pins, dispute needs the conflicting memory, superseded needs a successor).
+SETTABLE_STATUSES = (MemoryStatus.ACTIVE, MemoryStatus.DECAYING, MemoryStatus.ARCHIVED)
+
+
+def _is_superseded(status: str, superseded_by_id) -> bool:
+    return status == MemoryStatus.SUPERSEDED or superseded_by_id is not None
+
+
+def _refuse_frozen(memory: Memory, field: str = "memory") -> None:
+    """Operations act on live memories that are not superseded (those are history)."""
+    if memory.deleted_at is not None:
+        raise ValidationFailed(
+            "This memory is deleted; restore it first.",
+            details={field: [f"Memory {memory.pk} is deleted."]},
+        )
+    if _is_superseded(memory.status, memory.superseded_by_id):
+        raise ValidationFailed(
+            "This memory is superseded: it is history. Change its successor instead.",
+            details={field: [f"Memory {memory.pk} is superseded by {memory.superseded_by_id}."]},
+        )
+
+
+def _check_update(before: dict, memory: Memory, changed: set[str]) -> None:
+    if not changed:
+        return
+    if _is_superseded(before["status"], before["superseded_by_id"]):
+        raise ValidationFailed(
+            "This memory is superseded: it is history. Change its successor instead.",
+            details={"memory": [f"Memory {memory.pk} is superseded."]},
+        )
+    if "status" in changed:
+        if memory.status not in SETTABLE_STATUSES:
+            raise ValidationFailed(
+                "Invalid input: status.",
+                details={
+                    "status": [
+                        "Set to active, decaying or archived here; dispute, supersede, merge and "
+                        "split have their own operations."
+                    ]
+                },
+            )
+        if memory.status == MemoryStatus.ARCHIVED and memory.pinned:
+            raise ValidationFailed(
+                "A pinned memory cannot be archived; unpin it first.",
+                details={"status": ["A pinned memory cannot be archived."]},
+            )
 
 
 def _same_spirit(memories: Sequence[Memory]) -> Spirit:
@@ -168,15 +267,6 @@ def _same_spirit(memories: Sequence[Memory]) -> Spirit:
     if len(spirits) != 1:
         raise ValidationFailed("All memories must belong to one spirit.")
     return memories[0].spirit
-
-
-def _refuse_superseded(memory: Memory) -> None:
-    """A superseded memory already has a successor: a second one would fork its history."""
-    if memory.status == MemoryStatus.SUPERSEDED:
-        raise ValidationFailed(
-            "This memory is already superseded; change its successor instead.",
-            details={"superseded_by_id": [str(memory.superseded_by_id)]},
-        )
 
 
 def _retire(sources: Sequence[Memory], successor: Memory) -> list[Memory]:
@@ -195,7 +285,7 @@ def memory_supersede(
 ) -> Memory:
     """A new version of the memory; the old one becomes `superseded` and points to it."""
     old = Memory.all_objects.select_for_update().get(pk=memory.pk)
-    _refuse_superseded(old)
+    _refuse_frozen(old)
     fields = {name: getattr(old, name) for name in EDITABLE_FIELDS if name != "status"}
     fields.update(data)
     new = Memory(spirit=old.spirit, version=old.version + 1, source_type=old.source_type)
@@ -249,8 +339,8 @@ def memory_merge(
         .order_by("pk")
     )
     spirit = _same_spirit(memories)
-    if any(m.status == MemoryStatus.SUPERSEDED for m in memories):
-        raise ValidationFailed("A superseded memory cannot be merged again.")
+    for source in memories:
+        _refuse_frozen(source, field="memory_ids")
     ordered = sorted(memories, key=lambda m: (m.time_start or m.created_at, m.created_at))
     starts = [m.time_start for m in ordered if m.time_start]
     ends = [m.time_end for m in ordered if m.time_end]
@@ -296,7 +386,7 @@ def memory_split(
     if len(parts) < 2:
         raise ValidationFailed("Splitting needs at least two parts.")
     original = Memory.all_objects.select_for_update().get(pk=memory.pk)
-    _refuse_superseded(original)
+    _refuse_frozen(original)
     before = audit.snapshot(original)
     links = {link.event_id: link.link_strength for link in original.event_links.all()}
     tags = list(original.tags.values_list("name", flat=True))
@@ -313,17 +403,23 @@ def memory_split(
         }
         new = Memory(spirit=original.spirit)
         try:
+            outside = [str(i) for i in (event_ids or ()) if i not in links]
+            if outside:
+                raise ValidationFailed(
+                    "A part's events must come from the original's provenance.",
+                    details={"event_ids": outside},
+                )
             apply_fields(new, fields, CREATE_FIELDS)
             validate(new)
         except ValidationFailed as exc:
             raise ValidationFailed(exc.message, details={f"parts[{index}]": exc.details}) from exc
         new.save()
         _set_tags(new, tags)
-        chosen = links if event_ids is None else {i: links.get(i, 1.0) for i in event_ids}
+        chosen = links if event_ids is None else {i: links[i] for i in event_ids}
         if chosen:
             _link_events(new, chosen)
             _span_from_events(new)
-            new.save(update_fields=["time_start", "time_end"])
+            new.save(update_fields=["time_start", "time_end", "updated_at"])
         created.append(new)
     original.status = MemoryStatus.SUPERSEDED
     original.superseded_by = created[0]
@@ -340,22 +436,6 @@ def memory_split(
     return created
 
 
-@transaction.atomic
 def memory_mark_stale(*, memories: Iterable[Memory], actor: Actor, reason: str = "") -> int:
-    """Ask the pipeline to re-embed these memories (sets `embedding_stale`). Returns how many.
-
-    Not a content change, so no audit entry: the request is logged instead."""
-    if isinstance(memories, models.QuerySet):
-        ids = list(memories.values_list("pk", flat=True))
-    else:
-        ids = [m.pk for m in memories]
-    count = Memory.all_objects.filter(pk__in=ids).update(embedding_stale=True)
-    logger.info(
-        "memories marked for re-embedding",
-        extra={
-            "memory_ids": [str(i) for i in ids],
-            "actor": f"{actor.type}:{actor.id}",
-            "reason": reason,
-        },
-    )
-    return count
+    """Ask the pipeline to re-embed these memories (sets `embedding_stale`). Returns how many."""
+    return common.mark_stale(Memory, memories, actor, reason)

@@ -178,12 +178,13 @@ def test_patch_changes_editable_fields(api, spirit):
     assert (response.json()["confidence"], response.json()["topic"]) == (0.95, "physics")
 
 
-def test_patch_valid_to_closes_the_item(api, spirit):
+def test_patch_cannot_set_valid_to_closing_goes_through_close(api, spirit):
     item = make(spirit)
     body = {"valid_to": timezone.now().isoformat(), "reason": "no longer true"}
-    response = api.patch(detail(item), body, format="json")
-    assert response.json()["is_current"] is False
-    assert ids(api.get(URL, {"current": "true"})) == []
+    err = error(api.patch(detail(item), body, format="json"), 400)
+    assert "valid_to" in err["details"]
+    item.refresh_from_db()
+    assert item.valid_to is None
 
 
 @pytest.mark.parametrize("body", [{"spirit_id": None}, {"is_current": True}, {"memory_ids": []}])

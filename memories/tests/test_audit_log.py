@@ -42,26 +42,6 @@ def test_database_refuses_truncate_of_the_audit_log(entry):
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
 
-def test_scrub_may_blank_content_but_keeps_ids_actions_and_times(entry):
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL elephantasm.audit_scrub = 'on'")
-        AuditEntry.objects.filter(pk=entry.pk).update(
-            before=None, after=None, related_after=None, reason="", actor_label=""
-        )
-    entry.refresh_from_db()
-    assert entry.after is None and entry.action == "create"
-
-
-def test_scrub_cannot_change_the_action(entry):
-    with pytest.raises(REFUSED, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL elephantasm.audit_scrub = 'on'")
-        AuditEntry.objects.filter(pk=entry.pk).update(
-            before=None, after=None, reason="", actor_label="", action="update"
-        )
-
-
 def test_entry_records_actor_reason_and_snapshots(spirit):
     memory = memory_create(spirit=spirit, data={"content": "v1"}, actor=ACTOR)
     memory_update(

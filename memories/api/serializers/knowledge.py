@@ -38,6 +38,7 @@ class KnowledgeSerializer(serializers.ModelSerializer):
             "id",
             "spirit_id",
             *KNOWLEDGE_FIELDS,
+            "valid_to",
             "is_current",
             "superseded_by_id",
             "created_at",
@@ -48,7 +49,7 @@ class KnowledgeSerializer(serializers.ModelSerializer):
 
 
 class KnowledgeUpdateSerializer(StrictModelSerializer):
-    """PATCH body: any subset of the editable fields. Setting valid_to closes the item."""
+    """PATCH body: any subset of the editable fields (closing is POST .../close/)."""
 
     source_type = KnowledgeSourceField(required=False)
     reason = reason_field()
