@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils.text import capfirst
 
+from elephantasm.api.errors import ApplicationError
 from elephantasm.validators import validate_no_nul
 from teams.models import Team
 from teams.selectors import teams_for_user
@@ -146,19 +147,21 @@ class SoftDeleteAdminMixin:
         description="Soft-delete selected %(verbose_name_plural)s", permissions=["delete"]
     )
     def soft_delete_selected(self, request, queryset):
-        done = self._apply(queryset.filter(deleted_at__isnull=True), self.soft_delete_object)
+        done = self._apply(
+            queryset.filter(deleted_at__isnull=True), self.soft_delete_object, request
+        )
         self.message_user(request, f"Soft-deleted {done} {self._label(done)}.", messages.SUCCESS)
 
     @admin.action(description="Restore selected %(verbose_name_plural)s", permissions=["change"])
     def restore_selected(self, request, queryset):
-        done = self._apply(queryset.filter(deleted_at__isnull=False), self.restore_object)
+        done = self._apply(queryset.filter(deleted_at__isnull=False), self.restore_object, request)
         self.message_user(request, f"Restored {done} {self._label(done)}.", messages.SUCCESS)
 
     def delete_model(self, request, obj) -> None:
         self.soft_delete_object(obj)
 
     def delete_queryset(self, request, queryset) -> None:
-        self._apply(queryset.filter(deleted_at__isnull=True), self.soft_delete_object)
+        self._apply(queryset.filter(deleted_at__isnull=True), self.soft_delete_object, request)
 
     def get_deleted_objects(self, objs, request):
         """The delete view's summary: only the objects themselves are soft-deleted (no collector
@@ -169,11 +172,19 @@ class SoftDeleteAdminMixin:
         )
         return [str(obj) for obj in objs], {label: len(objs)}, set(), []
 
-    def _apply(self, queryset, operation) -> int:
+    def _apply(self, queryset, operation, request=None) -> int:
+        """Run `operation` on each object; one the services refuse is skipped and reported
+        (each runs in its own savepoint, so a refusal undoes only its own object)."""
         count = 0
         with transaction.atomic():
             for obj in queryset.iterator(chunk_size=500):
-                operation(obj)
+                try:
+                    with transaction.atomic():
+                        operation(obj)
+                except ApplicationError as exc:
+                    if request is not None:
+                        self.message_user(request, f"{obj}: {exc.message}", messages.WARNING)
+                    continue
                 count += 1
         return count
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 from django.urls import reverse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -55,9 +56,18 @@ def health(request):
     return JsonResponse(body, status=status)
 
 
+def _is_admin(request) -> bool:
+    return request.path.startswith("/admin/")
+
+
 def not_found(request, exception=None):
+    """JSON everywhere but in the admin, whose pages are HTML."""
+    if _is_admin(request):
+        return defaults.page_not_found(request, exception)
     return JsonResponse(error_body(ErrorCode.NOT_FOUND, "Not found."), status=404)
 
 
 def server_error(request):
+    if _is_admin(request):
+        return defaults.server_error(request)
     return JsonResponse(error_body(ErrorCode.SERVER_ERROR, "Internal server error."), status=500)

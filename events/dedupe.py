@@ -37,3 +37,29 @@ def derive_dedupe_key(
         [str(UUID(str(spirit_id))), event_type, content[:CONTENT_PREFIX_CHARS], when, source_uri]
     )
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:KEY_HEX_CHARS]
+
+
+def derive_identity_key(
+    *,
+    spirit_id: UUID | str,
+    event_type: str,
+    role: str,
+    session_id: str,
+    content: str,
+    occurred_at: datetime,
+) -> str:
+    """The dedupe key of an event with neither `dedupe_key` nor `source_uri` but an explicit
+    `occurred_at`: the same message of the same session at the same microsecond is the same
+    event, so a retried call (single or bulk) creates nothing new.
+
+    The first 32 hex characters of the SHA-256 of
+    ``f"event|{spirit_id}|{event_type}|{role}|{session_id}|{sha256(content)}|{occurred_at}"``
+    (occurred_at in UTC, ISO 8601 with microseconds; the whole content counts, through its own
+    SHA-256). Events without an explicit time get no key: the server's "now" differs per call.
+    """
+    when = occurred_at.astimezone(UTC).isoformat("T", "microseconds")
+    content_hash = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    joined = SEPARATOR.join(
+        ["event", str(UUID(str(spirit_id))), event_type, role, session_id, content_hash, when]
+    )
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:KEY_HEX_CHARS]

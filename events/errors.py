@@ -12,9 +12,12 @@ class DuplicateEvent(Conflict):
 
     code = ErrorCode.DUPLICATE_EVENT
 
-    def __init__(self, *, existing_id: UUID):
+    def __init__(self, *, existing_id: UUID, existing_deleted: bool = False):
+        message = "An event with this dedupe_key already exists for this spirit."
+        if existing_deleted:
+            message += " It is soft-deleted: restore it (POST /api/v1/events/{id}/restore/)."
         super().__init__(
-            "An event with this dedupe_key already exists for this spirit.",
-            details={"existing_id": str(existing_id)},
+            message,
+            details={"existing_id": str(existing_id), "existing_deleted": existing_deleted},
         )
         self.existing_id = existing_id

@@ -31,6 +31,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# This checkout's code, not whatever an installed package points at (its children run from here).
+sys.path.insert(0, str(BASE_DIR))
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 # Every queue a task may be routed to; docker-compose.yml's worker consumes the same list

@@ -201,3 +201,15 @@ class ApiKeyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
         for api_key in keys:
             api_key_restore(api_key=api_key)
         self.message_user(request, f"Un-revoked {len(keys)} API key(s).", messages.SUCCESS)
+
+
+@admin.register(TeamMembership)
+class TeamMembershipAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+    """Who belongs to which team with which role (also editable inline on each team)."""
+
+    list_display = ["user", "team", "role", "created_at"]
+    list_filter = ["role", ("team", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["user", "team"]
+    search_fields = ["user__email", "user__name", "team__slug", "team__name"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at"]

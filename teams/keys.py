@@ -10,6 +10,7 @@ import string
 KEY_PREFIX = "elk"
 _ALPHABET = string.ascii_lowercase + string.digits
 PREFIX_LENGTH = 10
+_PREFIX_CHARS = frozenset(_ALPHABET)
 
 
 def generate() -> tuple[str, str, str]:
@@ -24,8 +25,11 @@ def hash_key(raw: str) -> str:
 
 
 def parse_prefix(raw: str) -> str | None:
+    """The lookup prefix of a well-formed key, else None (nothing malformed reaches a query)."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != PREFIX_LENGTH:
+        return None
+    if not set(parts[1]) <= _PREFIX_CHARS:
         return None
     return parts[1]
 

@@ -19,7 +19,8 @@ class TeamScopedViewSet(viewsets.GenericViewSet):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "get_queryset" in cls.__dict__:
+        # Checked on the resolved attribute, so a mixin earlier in the MRO cannot slip one in.
+        if cls.get_queryset is not TeamScopedViewSet.get_queryset:
             raise TypeError(
                 f"{cls.__name__} must not override get_queryset(); "
                 "implement get_scoped_queryset() instead, the team filter is applied for you."

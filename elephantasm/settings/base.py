@@ -47,9 +47,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "elephantasm.api.middleware.JsonErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "elephantasm.urls"
+# No redirects to the slashed URL: a POST would turn into a GET; a missing slash is a JSON 404.
+APPEND_SLASH = False
 WSGI_APPLICATION = "elephantasm.wsgi.application"
 ASGI_APPLICATION = "elephantasm.asgi.application"
 

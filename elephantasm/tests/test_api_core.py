@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 from drf_spectacular.validation import validate_schema
@@ -58,12 +61,46 @@ def test_spectacular_command_validates_the_schema_without_warnings(tmp_path):
     assert out.read_text().startswith("openapi: 3.")
 
 
+class _AssetCollector(HTMLParser):
+    """The URLs a page loads: <script src> and <link href> (stylesheets, icons)."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and attrs.get("src"):
+            self.urls.append(attrs["src"])
+        if tag == "link" and attrs.get("href"):
+            self.urls.append(attrs["href"])
+
+
 @pytest.mark.django_db
 def test_swagger_ui_is_served():
     response = APIClient().get("/api/docs/")
 
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
+
+
+@pytest.mark.django_db
+def test_swagger_ui_loads_only_local_assets_that_are_served():
+    client = APIClient()
+    collector = _AssetCollector()
+    collector.feed(client.get("/api/docs/").content.decode())
+
+    scripts = [url for url in collector.urls if url.endswith(".js")]
+    stylesheets = [url for url in collector.urls if url.endswith(".css")]
+    assert scripts and stylesheets, collector.urls
+    for url in collector.urls:
+        assert "cdn" not in url.lower(), url
+        assert not urlsplit(url).scheme and not url.startswith("//"), url
+        assert url.startswith(settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/")
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        assert b"".join(asset.streaming_content if asset.streaming else [asset.content]), url
+        asset.close()
 
 
 # --- Error shape ---------------------------------------------------------------------------------

@@ -191,3 +191,9 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
     ignored = set((ROOT / ".dockerignore").read_text().split())
 
     assert {".git", ".venv", ".data", ".env"} <= ignored
+
+
+def test_worker_healthcheck_pings_the_worker_over_the_broker(services):
+    test = " ".join(services["worker"]["healthcheck"]["test"])
+    assert "celery -A elephantasm inspect ping" in test
+    assert "celery@$$HOSTNAME" in test  # compose's escape for the container's $HOSTNAME

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from elephantasm.ai.tokens import count_tokens
 from elephantasm.validators import metadata_problem, text_problem
-from events.dedupe import derive_dedupe_key
+from events.dedupe import derive_dedupe_key, derive_identity_key
 from events.models import Event
 from spirits.models import Spirit
 
@@ -34,6 +35,9 @@ INGEST_FIELDS = frozenset(
 TEXT_FIELDS = ("role", "author", "content", "meta_summary", "session_id", "source_uri")
 # Not validated per item: set here, or by the database.
 _NOT_CLEANED = ("id", "spirit", "created_at", "updated_at", "deleted_at")
+
+# How far ahead of the server clock an event may be dated (clock skew, time zones).
+MAX_FUTURE = timedelta(days=1)
 
 
 def _problems(event: Event, *, skip: tuple[str, ...]) -> dict[str, list[str]]:
@@ -71,6 +75,10 @@ def _problems(event: Event, *, skip: tuple[str, ...]) -> dict[str, list[str]]:
                 when.astimezone(UTC)
             except OverflowError:
                 add("occurred_at", "Out of range.")
+            else:
+                if when > timezone.now() + MAX_FUTURE:
+                    # A far-future time would pin the spirit's and session's last activity.
+                    add("occurred_at", "More than a day in the future; check the clock.")
     return errors
 
 
@@ -113,5 +121,14 @@ def build_event(
             content=event.content,
             occurred_at=event.occurred_at if given_time is not None else None,
             source_uri=event.source_uri,
+        )
+    elif event.dedupe_key is None and given_time is not None:
+        event.dedupe_key = derive_identity_key(
+            spirit_id=spirit.pk,
+            event_type=event.event_type,
+            role=event.role,
+            session_id=event.session_id,
+            content=event.content,
+            occurred_at=event.occurred_at,
         )
     return event

@@ -106,7 +106,8 @@ def event_create(*, spirit: Spirit, data: Mapping[str, Any]) -> Event:
     event = build_event(spirit=spirit, data=data, now=now)
     [(is_new, stored_id)] = _store(spirit=spirit, events=[event], now=now)
     if not is_new:
-        raise DuplicateEvent(existing_id=stored_id)
+        deleted = Event.all_objects.filter(pk=stored_id, deleted_at__isnull=False).exists()
+        raise DuplicateEvent(existing_id=stored_id, existing_deleted=deleted)
     return event
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from elephantasm.api.errors import ValidationFailed
 from elephantasm.validators import metadata_problem, text_problem
 from events.models import Event
 from spirits.models import Spirit
@@ -80,7 +81,13 @@ def event_soft_delete(*, event: Event) -> Event:
 
 @transaction.atomic
 def event_restore(*, event: Event) -> Event:
-    """Bring a soft-deleted event back; its session's counters count it again. Idempotent."""
+    """Bring a soft-deleted event back; its session's counters count it again. Idempotent.
+    An event of a deleted spirit comes back only with its spirit (restore the spirit)."""
+    if Spirit.all_objects.filter(pk=event.spirit_id, deleted_at__isnull=False).exists():
+        raise ValidationFailed(
+            "This event's spirit is deleted; restore the spirit, which restores its events.",
+            details={"spirit_id": [f"Spirit {event.spirit_id} is deleted."]},
+        )
     return _set_deleted_at(event=event, deleted_at=None)
 
 

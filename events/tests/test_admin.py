@@ -166,3 +166,21 @@ def test_staff_of_one_team_does_not_see_another_teams_sessions(team, spirit, for
     SessionFactory(spirit=foreign_spirit)
     client = staff_client(team=team, models=["events.session"])
     assert changelist_ids(client.get(SESSIONS)) == {str(mine.pk)}
+
+
+def test_restore_action_refuses_an_event_of_a_deleted_spirit_and_says_why(admin_client):
+    from events.services import event_create
+    from spirits.services import spirit_soft_delete
+    from spirits.tests.factories import SpiritFactory
+
+    spirit = SpiritFactory()
+    event = event_create(spirit=spirit, data={"event_type": "message.in", "content": "hi"})
+    spirit_soft_delete(spirit=spirit)
+    response = admin_client.post(
+        "/admin/events/event/",
+        {"action": "restore_selected", "_selected_action": [str(event.pk)]},
+        follow=True,
+    )
+    event.refresh_from_db()
+    assert event.deleted_at is not None
+    assert "restore the spirit" in response.content.decode()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from events.models import Event, Session
 from spirits.tests.factories import SpiritFactory
@@ -53,12 +56,23 @@ def test_create_keeps_the_token_count_the_caller_gives(api, payload):
 
 
 def test_create_defaults_occurred_at_to_now(api, payload):
+    before = timezone.now()
     response = api.post(EVENTS_URL, payload(), format="json")
+    after = timezone.now()
 
     event = Event.objects.get()
-    assert event.occurred_at.tzinfo is not None
-    assert abs((event.occurred_at - event.created_at).total_seconds()) < 5
-    assert response.json()["occurred_at"] is not None
+    assert before <= event.occurred_at <= after
+    assert parse_datetime(response.json()["occurred_at"]) == event.occurred_at
+
+
+def test_create_stores_an_occurred_at_with_an_offset_as_that_instant_in_utc(api, payload):
+    response = api.post(EVENTS_URL, payload(occurred_at="2025-01-02T05:04:05+02:00"), format="json")
+
+    assert response.status_code == 201, response.json()
+    event = Event.objects.get()
+    assert event.occurred_at == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert event.occurred_at.utcoffset() == timedelta(0)
+    assert response.json()["occurred_at"] == "2025-01-02T03:04:05Z"
 
 
 def test_create_keeps_content_whitespace_exactly(api, payload):
@@ -76,7 +90,7 @@ def test_create_with_duplicate_dedupe_key_is_409_naming_the_existing_event(api, 
     assert error_of(response) == {
         "code": "duplicate_event",
         "message": error_of(response)["message"],
-        "details": {"existing_id": first["id"]},
+        "details": {"existing_id": first["id"], "existing_deleted": False},
     }
     assert Event.objects.count() == 1
 

@@ -69,7 +69,7 @@ def test_event_create_raises_duplicate_with_the_existing_id(spirit):
         event_create(spirit=spirit, data=data(dedupe_key="k"))
 
     assert raised.value.existing_id == first.pk
-    assert raised.value.details == {"existing_id": str(first.pk)}
+    assert raised.value.details == {"existing_id": str(first.pk), "existing_deleted": False}
 
 
 def test_a_soft_deleted_event_still_holds_its_dedupe_key(spirit):

@@ -265,3 +265,16 @@ def test_staff_sees_only_their_teams_memberships_of_a_user(team, other_team, mem
     response = client.get(reverse("admin:teams_user_change", args=[member.pk]))
     inline = response.context["inline_admin_formsets"][0]
     assert [f.instance.team for f in inline.formset.forms] == [team]
+
+
+def test_membership_changelist_filters_and_searches(admin_client):
+    from teams.models import Role
+    from teams.tests.factories import TeamMembershipFactory
+
+    kept = TeamMembershipFactory(role=Role.VIEWER)
+    TeamMembershipFactory(role=Role.OWNER)
+    response = admin_client.get(
+        "/admin/teams/teammembership/", {"role__exact": "viewer", "q": kept.user.email}
+    )
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [kept]

@@ -147,3 +147,16 @@ def test_base_viewset_refuses_a_subclass_overriding_get_queryset():
         class Sneaky(TeamScopedViewSet):
             def get_queryset(self):
                 return super().get_queryset()
+
+
+def test_base_viewset_refuses_get_queryset_from_a_mixin():
+    from elephantasm.api.viewsets import TeamScopedViewSet
+
+    class Unscoped:
+        def get_queryset(self):
+            return None
+
+    with pytest.raises(TypeError):
+
+        class Sneaky(Unscoped, TeamScopedViewSet):
+            pass
