@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from rest_framework.test import APIClient
 
 from spirits.tests.factories import SpiritFactory
 from teams.models import Role
 from teams.tests.factories import ApiKeyFactory, TeamFactory, TeamMembershipFactory, UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_test_queues():
+    """Tests that commit real transactions enqueue enrichment; drop what no test worker took
+    (the test settings put the broker on a database of its own)."""
+    yield
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
+    with contextlib.suppress(redis.RedisError):  # a broker that went away has nothing to clean
+        client.delete(*settings.WORKER_QUEUES)
 
 
 @pytest.fixture

@@ -13,6 +13,10 @@ socket):
   raw     the same number of rows, same columns and kind of values, inserted on the same connection
           in batches of B, one transaction per batch: psycopg executemany, and COPY.
 
+Then `bench/enrichment.py`: enrichment + embedding throughput of one worker process with the
+offline model (events/s through the Cortex service, stale memories/s), with its thread count.
+Enrichment tasks that ingest enqueues go to a private queue, purged at the end.
+
 Every event carries a dedupe_key, so the unique index works in every case. Prints a table and
 writes the figures to bench/results/ (ignored by git). Exits 1 with --strict when bulk is under the
 target (3,000 events/s).
@@ -176,6 +180,7 @@ def raw_rows(spirit, calls: int, size: int) -> tuple[str, list[str], list[list[t
                 "meta_summary": "",
                 "source_uri": "",
                 "importance_score": None,
+                "enriched_at": None,
                 "token_count": len(payload["content"].split()),
                 **payload,
                 "occurred_at": at + timedelta(milliseconds=i),
@@ -245,6 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--single", type=int, default=500, help="single POSTs (default 500)")
     parser.add_argument("--bulk-calls", type=int, default=20, help="bulk calls (default 20)")
     parser.add_argument("--bulk-size", type=int, default=1000, help="events per bulk call")
+    parser.add_argument(
+        "--enrich-events", type=int, default=2000, help="events enriched in process (default 2000)"
+    )
+    parser.add_argument(
+        "--embed-memories", type=int, default=500, help="stale memories embedded (default 500)"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 under the bulk target")
     args = parser.parse_args(argv)
 
@@ -261,9 +272,13 @@ def main(argv: list[str] | None = None) -> int:
         f"in-process APIClient, one client, every event with a dedupe_key.\n",
         flush=True,
     )
-    single = bench_single(client, spirit, args.single + 1)
-    bulk = bench_bulk(client, spirit, args.bulk_calls, args.bulk_size)
-    raw = bench_raw(spirit, args.bulk_calls, args.bulk_size)
+    from bench.enrichment import bench_enrichment, private_enrich_queue, report
+
+    with private_enrich_queue():
+        single = bench_single(client, spirit, args.single + 1)
+        bulk = bench_bulk(client, spirit, args.bulk_calls, args.bulk_size)
+        raw = bench_raw(spirit, args.bulk_calls, args.bulk_size)
+        enrichment = bench_enrichment(spirit, args.enrich_events, args.embed_memories)
     rows = [single, bulk, *raw]
     print(table(rows))
 
@@ -276,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         f"bulk target >= {TARGET_BULK_EVENTS_PER_SECOND:,} events/s: "
         f"{'met' if met else 'NOT met'} ({bulk['events_per_second']:,.0f})"
     )
+
+    print()
+    print(report(enrichment))
     print(f"total bench time {time.perf_counter() - started:.1f} s")
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -290,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                 "results": rows,
                 "bulk_over_raw": ratios,
                 "target_met": met,
+                "enrichment": enrichment,
             },
             indent=2,
         )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from pgvector.django import HnswIndex, VectorField
 
 from elephantasm.models import BaseModel, SoftDeleteModel
 from elephantasm.validators import validate_json_object, validate_no_nul
@@ -39,6 +40,10 @@ class Event(SoftDeleteModel):
         null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
     token_count = models.PositiveIntegerField(default=0)
+    # Set by the Cortex (events.cortex) after commit; NULL means "pending". The vector lives in
+    # EventEmbedding: ingest's multi-row INSERT stays on plain types, which Django sends as
+    # UNNEST arrays (a vector column makes it fall back to one placeholder per value: 2x slower).
+    enriched_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -62,10 +67,41 @@ class Event(SoftDeleteModel):
             models.Index(
                 fields=["spirit", "event_type", "-occurred_at"], name="event_spirit_type_idx"
             ),
+            # The enrichment sweep: pending events only, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(enriched_at__isnull=True),
+                name="event_pending_enrich_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.event_type}: {self.content[:60]}"
+
+
+class EventEmbedding(models.Model):
+    """An event's vector (of its summary and content), written by the Cortex."""
+
+    event = models.OneToOneField(
+        Event, primary_key=True, on_delete=models.CASCADE, related_name="vector"
+    )
+    embedding = VectorField(dimensions=384)
+    model = models.CharField(max_length=255)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            HnswIndex(
+                name="event_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"embedding of {self.event_id} ({self.model})"
 
 
 class SessionStatus(models.TextChoices):

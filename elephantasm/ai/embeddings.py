@@ -95,3 +95,77 @@ class MiniLMEmbedder:
 def get_embedder() -> Embedder:
     """The configured embedder, built once per process (loading the model takes ~0.5 s)."""
     return import_string(settings.EMBEDDING_PROVIDER)()
+
+
+class OpenAIEmbedder:
+    """An OpenAI-compatible /embeddings endpoint, asked for 384 dimensions (text-embedding-3-*).
+
+    Settings: EMBEDDING_BASE_URL, EMBEDDING_MODEL, EMBEDDING_API_KEY; the timeout and the retry
+    policy are the language model's (LLM_TIMEOUT, LLM_MAX_RETRIES; see `elephantasm.ai.http`).
+    Raises `elephantasm.ai.http.TransientProviderError` when retries run out on 429, 5xx, timeouts
+    or connection errors, and `PermanentProviderError` on other 4xx and on unusable answers (wrong
+    count or dimensions).
+    """
+
+    dimensions = DIMENSIONS
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        model: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        batch_size: int = 256,
+        **client_options,
+    ):
+        from .http import JsonClient
+
+        self.model_name = model or settings.EMBEDDING_MODEL
+        self._batch_size = batch_size
+        self._client = JsonClient(
+            base_url=base_url or settings.EMBEDDING_BASE_URL,
+            api_key=settings.EMBEDDING_API_KEY if api_key is None else api_key,
+            timeout=settings.LLM_TIMEOUT if timeout is None else timeout,
+            max_retries=settings.LLM_MAX_RETRIES if max_retries is None else max_retries,
+            **client_options,
+        )
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"<OpenAIEmbedder {self.model_name} at {self._client.base_url}>"
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self._batch_size):
+            vectors.extend(self._embed_batch(list(texts[start : start + self._batch_size])))
+        return vectors
+
+    def _embed_batch(self, texts: list[str]) -> list[list[float]]:
+        from .http import PermanentProviderError
+
+        if not texts:
+            return []
+        payload = {
+            "model": self.model_name,
+            "input": [t or " " for t in texts],  # the API refuses empty strings
+            "dimensions": self.dimensions,
+            "encoding_format": "float",
+        }
+        body = self._client.post("/embeddings", payload).body
+        try:
+            items = sorted(body["data"], key=lambda item: item["index"])
+            matrix = np.array([item["embedding"] for item in items], dtype=np.float64)
+        except (TypeError, KeyError, ValueError) as exc:
+            raise PermanentProviderError(f"unusable /embeddings answer: {exc!r}") from exc
+        if matrix.shape != (len(texts), self.dimensions):
+            raise PermanentProviderError(
+                f"/embeddings answered shape {matrix.shape}, expected "
+                f"({len(texts)}, {self.dimensions}): does {self.model_name} accept dimensions?"
+            )
+        if [item["index"] for item in items] != list(range(len(texts))):
+            raise PermanentProviderError("/embeddings answered indexes that do not match inputs")
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        if not np.all(np.isfinite(matrix)) or np.any(norms < 1e-12):
+            raise PermanentProviderError("/embeddings answered a zero or non-finite vector")
+        return (matrix / norms).tolist()

@@ -173,6 +173,30 @@ SPECTACULAR_SETTINGS = {
 EMBEDDING_PROVIDER = env("EMBEDDING_PROVIDER", default="elephantasm.ai.embeddings.MiniLMEmbedder")
 # onnxruntime threads per process (it would take every core otherwise).
 EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", default=1)
+# Event ids per enrichment task when a bulk ingest enqueues its events (queue "enrich").
+ENRICH_TASK_CHUNK = env.int("ENRICH_TASK_CHUNK", default=200)
+# The enrichment sweep: at most this many pending events per run, only those older than the
+# grace period (ingest enqueues its own events after commit; the sweep catches the missed ones).
+ENRICH_SWEEP_LIMIT = env.int("ENRICH_SWEEP_LIMIT", default=5000)
+ENRICH_SWEEP_GRACE_SECONDS = env.int("ENRICH_SWEEP_GRACE_SECONDS", default=60)
+# Stale memories/knowledge/lessons: rows per embedding task, and at most this many per sweep.
+EMBED_BATCH_SIZE = env.int("EMBED_BATCH_SIZE", default=64)
+EMBED_SWEEP_LIMIT = env.int("EMBED_SWEEP_LIMIT", default=5000)
+# The OpenAI-compatible embedder (EMBEDDING_PROVIDER=elephantasm.ai.embeddings.OpenAIEmbedder):
+# POST {EMBEDDING_BASE_URL}/embeddings with dimensions=384. Timeout and retries: LLM_TIMEOUT and
+# LLM_MAX_RETRIES.
+EMBEDDING_BASE_URL = env("EMBEDDING_BASE_URL", default="https://api.openai.com/v1")
+EMBEDDING_MODEL = env("EMBEDDING_MODEL", default="text-embedding-3-small")
+EMBEDDING_API_KEY = env("EMBEDDING_API_KEY", default="")
+# The language model: "none" (every step uses its deterministic offline method) or "openai" (any
+# server that speaks OpenAI's chat-completions protocol, at LLM_BASE_URL).
+LLM_PROVIDER = env("LLM_PROVIDER", default="none")
+LLM_BASE_URL = env("LLM_BASE_URL", default="https://api.openai.com/v1")
+LLM_MODEL = env("LLM_MODEL", default="gpt-4o-mini")
+LLM_API_KEY = env("LLM_API_KEY", default="")
+# Seconds per HTTP request, and retries of one request on 429, 5xx, timeouts and connection errors.
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=60.0)
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=3)
 
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
@@ -187,12 +211,24 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Every queue the project's tasks use (a worker of `make run` and docker compose consumes them all).
+WORKER_QUEUES = ("default", "maintenance", "enrich", "embed", "synthesis", "dream", "webhooks")
 # Minutes without an event after which an active session becomes idle.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 CELERY_BEAT_SCHEDULE = {
     "sessions-mark-idle": {
         "task": "events.tasks.mark_idle_sessions",
         "schedule": env.int("SESSION_IDLE_SWEEP_SECONDS", default=300),
+        "options": {"queue": "maintenance", "expires": 240},
+    },
+    "events-enrich-pending": {
+        "task": "events.tasks.enrich_pending",
+        "schedule": env.int("ENRICH_SWEEP_SECONDS", default=300),
+        "options": {"queue": "maintenance", "expires": 240},
+    },
+    "memories-embed-pending": {
+        "task": "memories.tasks.embed_pending",
+        "schedule": env.int("EMBED_SWEEP_SECONDS", default=300),
         "options": {"queue": "maintenance", "expires": 240},
     },
 }

@@ -10,6 +10,25 @@ if not os.environ.get("DATABASE_URL") and not os.environ.get("EMBEDDED_PG_DIR"):
 from .base import *  # noqa: F403
 
 DEBUG = False
+
+
+def _test_redis_db(url: str) -> str:
+    """The same Redis server, another database (TEST_REDIS_DB, default 15): tasks the tests
+    enqueue never reach a development worker on database 0 (make run), and the suite can empty
+    its queues at the end (conftest.py)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        return url
+    return urlunsplit(parts._replace(path="/" + os.environ.get("TEST_REDIS_DB", "15")))
+
+
+CELERY_BROKER_URL = _test_redis_db(CELERY_BROKER_URL)  # noqa: F405
+CELERY_RESULT_BACKEND = _test_redis_db(CELERY_RESULT_BACKEND)  # noqa: F405
+# Celery prefers these environment variables to the settings: keep them in step.
+os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
+os.environ["CELERY_RESULT_BACKEND"] = CELERY_RESULT_BACKEND
 # Transactional tests end with a flush (TRUNCATE); the audit log refuses TRUNCATE unless the
 # connection opts in, which only the test suite does.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c elephantasm.allow_truncate=on"  # noqa: F405

@@ -197,3 +197,11 @@ def test_worker_healthcheck_pings_the_worker_over_the_broker(services):
     test = " ".join(services["worker"]["healthcheck"]["test"])
     assert "celery -A elephantasm inspect ping" in test
     assert "celery@$$HOSTNAME" in test  # compose's escape for the container's $HOSTNAME
+
+
+def test_run_script_consumes_the_queues_settings_name():
+    from django.conf import settings
+
+    from scripts.run import WORKER_QUEUES
+
+    assert tuple(WORKER_QUEUES) == tuple(settings.WORKER_QUEUES)

@@ -93,6 +93,13 @@ def _store(*, spirit: Spirit, events: list[Event], now: datetime) -> list[tuple[
     return outcomes
 
 
+def _enqueue_enrichment(event_ids: list[UUID]) -> None:
+    """The Cortex runs on the new events once this transaction commits (events.tasks)."""
+    from events.tasks import enqueue_enrichment  # the tasks module imports these services
+
+    enqueue_enrichment(event_ids)
+
+
 @transaction.atomic
 def event_create(*, spirit: Spirit, data: Mapping[str, Any]) -> Event:
     """Record one event of `spirit`.
@@ -108,6 +115,7 @@ def event_create(*, spirit: Spirit, data: Mapping[str, Any]) -> Event:
     if not is_new:
         deleted = Event.all_objects.filter(pk=stored_id, deleted_at__isnull=False).exists()
         raise DuplicateEvent(existing_id=stored_id, existing_deleted=deleted)
+    _enqueue_enrichment([event.pk])
     return event
 
 
@@ -150,4 +158,5 @@ def events_bulk_create(*, spirit: Spirit, items: list[Mapping[str, Any]]) -> lis
         results[index] = BulkItemResult(index, status, id=stored_id)
     for index, earlier in repeats:
         results[index] = BulkItemResult(index, ItemStatus.DUPLICATE, id=results[earlier].id)
+    _enqueue_enrichment([r.id for r in results if r.status == ItemStatus.CREATED])
     return results  # type: ignore[return-value]

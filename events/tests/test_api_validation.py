@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from django.test import override_settings
 
@@ -220,7 +222,18 @@ def test_absurdly_nested_json_is_400_parse_error(api):
 
 
 def test_form_encoded_body_is_415(api, payload):
+    response = api.post(
+        EVENTS_URL, urlencode(payload()), content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 415
+    assert error_of(response)["code"] == "unsupported_media_type"
+    assert not Event.all_objects.exists()
+
+
+def test_multipart_body_is_415(api, payload):
     response = api.post(EVENTS_URL, payload(), format="multipart")
 
     assert response.status_code == 415
     assert error_of(response)["code"] == "unsupported_media_type"
+    assert not Event.all_objects.exists()

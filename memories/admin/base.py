@@ -31,8 +31,10 @@ from teams.actors import Actor
 from ..models.base import TEXT_SEARCH_CONFIG
 from . import display
 from .filters import parse_uuid
+from .forms import with_refusal
 
 ACTION_PAGE = "admin/memories/action_form.html"
+SERVICE_REFUSAL = "_curation_service_refusal"  # request attribute: what a service refused
 
 
 def actor_for(request) -> Actor:
@@ -70,7 +72,8 @@ def full_text_search(queryset, search_term: str):
 
 class CuratedAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin):
     """Subclasses set `audit_type`, `editable_fields`, `creatable_fields`, `change_readonly` and
-    implement `create_as`, `update_as`, `soft_delete_as`, `restore_as` with the services."""
+    implement `create_as`, `update_as`, `soft_delete_as`, `restore_as`, `mark_stale_as` with the
+    services."""
 
     team_lookup = "spirit__team"
     spirit_lookup = "spirit"
@@ -100,6 +103,9 @@ class CuratedAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin)
     def restore_as(self, obj, actor: Actor) -> None:
         raise NotImplementedError
 
+    def mark_stale_as(self, queryset, actor: Actor) -> int:
+        raise NotImplementedError
+
     def soft_delete_object(self, obj) -> None:
         raise ImproperlyConfigured("Curation admins soft-delete with soft_delete_as(obj, actor).")
 
@@ -123,6 +129,11 @@ class CuratedAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin)
 
     def get_search_results(self, request, queryset, search_term):
         return full_text_search(queryset, search_term), False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, SERVICE_REFUSAL, None)
+        return form_class if refusal is None else with_refusal(form_class, refusal)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
@@ -166,12 +177,17 @@ class CuratedAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin)
         adopt(obj, saved)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        """A service may refuse what the form accepted: say why instead of failing with a 500."""
+        """A service may refuse what the form accepted (a pinned memory cannot be archived...):
+        the refused write is rolled back with the admin's transaction, and the form is shown
+        again with the curator's input and the service's reasons as errors, never a 500."""
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ApplicationError as exc:
-            self.message_user(request, f"Not saved: {error_text(exc)}", messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            if request.method != "POST":
+                self.message_user(request, f"Not saved: {error_text(exc)}", messages.ERROR)
+                return HttpResponseRedirect(request.get_full_path())
+            setattr(request, SERVICE_REFUSAL, exc)  # get_form adds the reasons to the form
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def delete_model(self, request, obj) -> None:
         self.soft_delete_as(obj, actor_for(request))
@@ -194,6 +210,15 @@ class CuratedAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin)
         actor = actor_for(request)
         deleted = queryset.filter(deleted_at__isnull=False)
         self.run_each(request, deleted, lambda obj: self.restore_as(obj, actor), "Restored")
+
+    @admin.action(description="Re-embed selected %(verbose_name_plural)s", permissions=["change"])
+    def reembed_selected(self, request, queryset):
+        count = self.mark_stale_as(queryset, actor_for(request))
+        self.message_user(
+            request,
+            f"Queued {count} {self._label(count)} for re-embedding (marked stale).",
+            messages.SUCCESS,
+        )
 
     def run_each(self, request, queryset, operation: Callable, verb: str) -> int:
         """Apply a service to each object (each in its own transaction); report what was refused."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from elephantasm.admin import StorableJSONFormField
+from elephantasm.api.errors import ApplicationError
 
 from ..identity_schema import EMPTY_IDENTITY, validate_identity
-from ..models import Identity, Knowledge, Lesson, Memory, MemoryTag
+from ..models import Identity, Knowledge, Lesson, Memory, MemoryStatus, MemoryTag
+from ..services.memories import SETTABLE_STATUSES
 from .display import excerpt
 
 TAG_MAX_LENGTH = MemoryTag._meta.get_field("name").max_length
@@ -24,6 +28,38 @@ def parse_tags(value: str) -> list[str]:
     return names
 
 
+def parse_ids(value: str) -> list[UUID]:
+    """Ids separated by commas, spaces or new lines; duplicates dropped, order kept."""
+    ids, bad = [], []
+    for token in (value or "").replace(",", " ").split():
+        try:
+            ids.append(UUID(token))
+        except ValueError:
+            bad.append(token[:40])
+    if bad:
+        raise ValidationError(f"Not an id: {', '.join(bad)}.")
+    return list(dict.fromkeys(ids))
+
+
+def with_refusal(form_class: type[forms.BaseForm], refusal: ApplicationError):
+    """`form_class`, failing validation with what a service refused on the last attempt: its
+    message on the form, its details on the fields they name (others in the message)."""
+    details = refusal.details if isinstance(refusal.details, dict) else {}
+
+    class RefusedForm(form_class):
+        def clean(self):
+            data = super().clean()
+            self.add_error(None, refusal.message)
+            for name, problems in details.items():
+                if name in self.fields:
+                    problems = problems if isinstance(problems, list) else [problems]
+                    self.add_error(name, [str(problem) for problem in problems])
+            return data
+
+    RefusedForm.__name__ = RefusedForm.__qualname__ = form_class.__name__
+    return RefusedForm
+
+
 class CuratedForm(forms.ModelForm):
     """Every curated change can say why; the reason goes into the audit entry."""
 
@@ -36,6 +72,13 @@ class CuratedForm(forms.ModelForm):
 
 class MemoryAdminForm(CuratedForm):
     tags = forms.CharField(required=False, help_text="Comma-separated.")
+    related_ids = forms.CharField(
+        label="Related memories",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        help_text="Ids of live memories of the same spirit, one per line (or comma-separated). "
+        "Replaces the memory's related memories; they are listed with its links below.",
+    )
 
     class Meta:
         model = Memory
@@ -46,13 +89,30 @@ class MemoryAdminForm(CuratedForm):
         if self.instance.pk is not None:
             names = sorted(self.instance.tags.values_list("name", flat=True))
             self.initial.setdefault("tags", ", ".join(names))
+            related = self.instance.related_to.filter(deleted_at__isnull=True)
+            ids = sorted(str(pk) for pk in related.values_list("pk", flat=True))
+            self.initial.setdefault("related_ids", "\n".join(ids))
+        if "status" in self.fields:
+            # Only what memory_update may set; the other statuses come with their operations.
+            self.fields["status"].choices = [
+                (value, label)
+                for value, label in MemoryStatus.choices
+                if value in SETTABLE_STATUSES
+            ]
 
     def clean_tags(self) -> list[str]:
         return parse_tags(self.cleaned_data.get("tags", ""))
 
+    def clean_related_ids(self) -> list[UUID]:
+        return parse_ids(self.cleaned_data.get("related_ids", ""))
+
     def tags_changed(self) -> bool:
         initial = parse_tags(self.get_initial_for_field(self.fields["tags"], "tags") or "")
         return self.cleaned_data["tags"] != initial
+
+    def related_ids_changed(self) -> bool:
+        initial = self.get_initial_for_field(self.fields["related_ids"], "related_ids")
+        return set(self.cleaned_data["related_ids"]) != set(parse_ids(initial))
 
 
 class KnowledgeAdminForm(CuratedForm):

@@ -34,6 +34,7 @@ class KnowledgeAdmin(CuratedAdmin):
     change_readonly = (
         "id",
         "spirit",
+        "valid_to",  # set by the "close" action (knowledge_close), never edited
         "superseded_by_link",
         "source_memories",
         "embedding_info",
@@ -54,7 +55,7 @@ class KnowledgeAdmin(CuratedAdmin):
     ]
     list_display_links = ["headline"]
     list_filter = ["knowledge_type", "source_type", CurrentFilter, SpiritFilter, TeamFilter]
-    actions = [*CuratedAdmin.actions, "close_selected"]
+    actions = [*CuratedAdmin.actions, "close_selected", "reembed_selected"]
 
     def curated_fieldsets(self, request, obj=None):
         sets = [(None, {"fields": CONTENT}), ("Validity", {"fields": VALIDITY})]
@@ -104,6 +105,9 @@ class KnowledgeAdmin(CuratedAdmin):
 
     def restore_as(self, obj, actor):
         services.knowledge_restore(knowledge=obj, actor=actor)
+
+    def mark_stale_as(self, queryset, actor):
+        return services.knowledge_mark_stale(items=queryset, actor=actor)
 
     @admin.action(description="Close selected (no longer valid from now)", permissions=["change"])
     def close_selected(self, request, queryset):

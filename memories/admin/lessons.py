@@ -29,7 +29,7 @@ class LessonAdmin(CuratedAdmin):
     list_display = ["headline", "status", "confidence", "age", "spirit", "is_deleted"]
     list_display_links = ["headline"]
     list_filter = ["status", SpiritFilter, TeamFilter]
-    actions = [*CuratedAdmin.actions, "activate_selected", "retire_selected"]
+    actions = [*CuratedAdmin.actions, "activate_selected", "retire_selected", "reembed_selected"]
 
     def curated_fieldsets(self, request, obj=None):
         lesson = [(None, {"fields": ["spirit", "statement", "rationale", "confidence", "status"]})]
@@ -70,6 +70,9 @@ class LessonAdmin(CuratedAdmin):
 
     def restore_as(self, obj, actor):
         services.lesson_restore(lesson=obj, actor=actor)
+
+    def mark_stale_as(self, queryset, actor):
+        return services.lesson_mark_stale(lessons=queryset, actor=actor)
 
     def _set_status(self, request, queryset, status: str, verb: str) -> None:
         actor = actor_for(request)

@@ -54,7 +54,7 @@ class MemoryAdmin(CuratedAdmin):
         "is_deleted",
     ]
     list_display_links = ["headline"]
-    view_only_replacements = {"reason": None, "tags": "tag_list"}
+    view_only_replacements = {"reason": None, "tags": "tag_list", "related_ids": None}
     list_filter = ["memory_type", "tier", "status", "pinned", SpiritFilter, TeamFilter]
     actions = [
         *CuratedAdmin.actions,
@@ -82,7 +82,10 @@ class MemoryAdmin(CuratedAdmin):
             ("Time", {"fields": TIME}),
             ("Reason for this change", {"fields": ["reason"]}),
             ("Provenance: source events", {"fields": ["provenance"]}),
-            ("Related, contradicting and derived items", {"fields": ["related_items"]}),
+            (
+                "Related, contradicting and derived items",
+                {"fields": ["related_ids", "related_items"]},
+            ),
             ("Audit history", {"fields": ["audit_history"]}),
             (
                 "Details",
@@ -102,6 +105,13 @@ class MemoryAdmin(CuratedAdmin):
                 },
             ),
         ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.status not in services.SETTABLE_STATUSES:
+            # Disputed and superseded come and go with their operations: shown, not edited.
+            return [*readonly, "status"]
+        return readonly
 
     # --- columns and read-only panels -----------------------------------------------------------
 
@@ -143,13 +153,19 @@ class MemoryAdmin(CuratedAdmin):
 
     def update_as(self, obj, form, data, actor, reason):
         tags = form.cleaned_data["tags"] if form.tags_changed() else None
-        return services.memory_update(memory=obj, data=data, tags=tags, actor=actor, reason=reason)
+        related = form.cleaned_data["related_ids"] if form.related_ids_changed() else None
+        return services.memory_update(
+            memory=obj, data=data, tags=tags, related_ids=related, actor=actor, reason=reason
+        )
 
     def soft_delete_as(self, obj, actor):
         services.memory_soft_delete(memory=obj, actor=actor)
 
     def restore_as(self, obj, actor):
         services.memory_restore(memory=obj, actor=actor)
+
+    def mark_stale_as(self, queryset, actor):
+        return services.memory_mark_stale(memories=queryset, actor=actor)
 
     # --- actions --------------------------------------------------------------------------------
 
@@ -181,15 +197,6 @@ class MemoryAdmin(CuratedAdmin):
             queryset.exclude(status=MemoryStatus.ARCHIVED),
             lambda m: services.memory_archive(memory=m, actor=actor),
             "Archived",
-        )
-
-    @admin.action(description="Re-embed selected memories", permissions=["change"])
-    def reembed_selected(self, request, queryset):
-        count = services.memory_mark_stale(memories=queryset, actor=actor_for(request))
-        self.message_user(
-            request,
-            f"Queued {count} {self._label(count)} for re-embedding (marked stale).",
-            messages.SUCCESS,
         )
 
     def _one_spirit(self, request, queryset, minimum: int) -> bool:

@@ -2,6 +2,7 @@ from .audit import AuditAction, AuditEntry
 from .identity import Identity
 from .knowledge import Knowledge, KnowledgeMemory, KnowledgeType
 from .lesson import Lesson, LessonMemory, LessonStatus
+from .llm_call import LlmCall, LlmCallStatus
 from .memory import (
     Memory,
     MemoryEvent,
@@ -22,6 +23,8 @@ __all__ = [
     "Lesson",
     "LessonMemory",
     "LessonStatus",
+    "LlmCall",
+    "LlmCallStatus",
     "Memory",
     "MemoryEvent",
     "MemorySource",

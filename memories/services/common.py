@@ -71,12 +71,14 @@ def update(
     reason: str,
     also: Callable[[models.Model], None] | None = None,
     check: Callable[[dict, models.Model, set[str]], None] | None = None,
+    related: Callable[[], Iterable[models.Model]] | None = None,
 ) -> models.Model:
     """Lock, apply, validate, save; log one UPDATE if anything changed. Returns the fresh row.
 
     `check(before, row, changed_names)` may refuse the change (raise), seeing the locked row's
     state before (a snapshot) and after applying `data`; `also` runs on the row before the
-    after-snapshot (e.g. to replace tags)."""
+    after-snapshot (e.g. to replace tags); `related()` names other objects the change touched
+    (logged with their new state in the same entry)."""
     obj = locked(obj)
     before = audit.snapshot(obj)
     changed = apply_fields(obj, data, allowed)
@@ -98,6 +100,7 @@ def update(
         before=before,
         after=after,
         reason=reason,
+        related=related() if related is not None else (),
     )
     return obj
 

@@ -93,7 +93,7 @@ def memory_create(
     reason: str = "",
 ) -> Memory:
     data = {"source_type": MemorySource.EXPLICIT, **data}
-    if data.get("status", MemoryStatus.ACTIVE) not in SETTABLE_STATUSES:
+    if data.get("status", MemoryStatus.ACTIVE) not in (MemoryStatus.ACTIVE, MemoryStatus.DECAYING):
         raise ValidationFailed(
             "Invalid input: status.", details={"status": ["A new memory is active or decaying."]}
         )
@@ -127,18 +127,27 @@ def memory_update(
     """Change fields, tags or related memories. Superseded memories are history and refuse
     changes; `status` may be set to active, decaying or archived (not while pinned)."""
 
+    touched: list[Memory] = []
+
     def also(locked: Memory) -> None:
         if tags is not None:
             _set_tags(locked, tags)
         if related_ids is not None:
-            _set_related(locked, related_ids)
+            touched.extend(_set_related(locked, related_ids))
 
     return common.update(
-        memory, data, EDITABLE_FIELDS, actor, reason, also=also, check=_check_update
+        memory,
+        data,
+        EDITABLE_FIELDS,
+        actor,
+        reason,
+        also=also,
+        check=_check_update,
+        related=lambda: touched,
     )
 
 
-def _set_related(memory: Memory, related_ids: Iterable) -> None:
+def _set_related(memory: Memory, related_ids: Iterable) -> list[Memory]:
     """Replace the memories this one is related to (live memories of the same spirit)."""
     ids = list(dict.fromkeys(related_ids))
     found = set(
@@ -151,7 +160,10 @@ def _set_related(memory: Memory, related_ids: Iterable) -> None:
         raise ValidationFailed(
             "Unknown related memories for this spirit.", details={"related_ids": missing}
         )
+    before = set(memory.related_to.values_list("id", flat=True))
     memory.related_to.set(ids)
+    # The relation goes both ways: the memories added or removed changed too.
+    return list(Memory.all_objects.filter(pk__in=before ^ set(ids)))
 
 
 @transaction.atomic

@@ -69,6 +69,19 @@ def test_close_action_closes_current_knowledge_with_one_entry(admin_client, spir
     assert actions_of(item) == ["create", "close"]
 
 
+def test_knowledge_reembed_action_marks_the_selected_stale_without_audit_entries(
+    admin_client, spirit
+):
+    chosen = KnowledgeFactory(spirit=spirit, embedding_stale=False)
+    other = KnowledgeFactory(spirit=spirit, embedding_stale=False)
+    response = post_action(admin_client, "reembed_selected", [chosen], url_name=KNOWLEDGE)
+    assert response.status_code == 302
+    chosen.refresh_from_db()
+    other.refresh_from_db()
+    assert (chosen.embedding_stale, other.embedding_stale) == (True, False)
+    assert actions_of(chosen) == []
+
+
 def test_knowledge_delete_view_soft_deletes(admin_client, spirit):
     item = knowledge(spirit)
     url = reverse("admin:memories_knowledge_delete", args=[item.pk])
@@ -143,6 +156,19 @@ def test_retire_and_activate_actions_log_one_update_each(admin_client, spirit):
     post_action(admin_client, "activate_selected", [a], url_name=LESSONS)
     a.refresh_from_db()
     assert a.status == LessonStatus.ACTIVE and actions_of(a) == ["create", "update", "update"]
+
+
+def test_lesson_reembed_action_marks_the_selected_stale_without_audit_entries(admin_client, spirit):
+    chosen = LessonFactory(spirit=spirit, embedding_stale=False)
+    other = LessonFactory(spirit=spirit, embedding_stale=False)
+    response = post_action(
+        admin_client, "reembed_selected", [chosen], url_name=LESSONS, follow=True
+    )
+    assert "Queued 1 lesson for re-embedding" in response.content.decode()
+    chosen.refresh_from_db()
+    other.refresh_from_db()
+    assert (chosen.embedding_stale, other.embedding_stale) == (True, False)
+    assert actions_of(chosen) == []
 
 
 def test_lesson_soft_delete_action_and_no_delete_selected(admin_client, spirit):

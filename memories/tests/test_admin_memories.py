@@ -289,6 +289,137 @@ def test_saving_the_change_form_goes_through_the_service(admin_client, spirit):
     assert entry.before["content"] == "old" and entry.after["tags"] == ["x", "y"]
 
 
+def change_form_data(client, obj, **updates) -> dict:
+    """The change form's current values, as the browser would post them, with `updates`."""
+    form = client.get(change_url(obj)).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
+    data.update(metadata="{}")
+    if not data.get("pinned"):
+        data.pop("pinned", None)
+    for name in ("time_start", "time_end", "expires_at"):
+        data.pop(name, None)
+        data.update({f"{name}_0": "", f"{name}_1": ""})
+    data.update(updates)
+    return data
+
+
+def test_the_change_form_offers_only_the_statuses_an_update_may_set(admin_client, spirit):
+    m = memory(spirit)
+    form = admin_client.get(change_url(m)).context["adminform"].form
+    offered = [value for value, _label in form.fields["status"].choices]
+    assert offered == [MemoryStatus.ACTIVE, MemoryStatus.DECAYING, MemoryStatus.ARCHIVED]
+
+
+def test_the_change_form_refuses_a_status_it_does_not_offer(admin_client, spirit):
+    m = memory(spirit)
+    data = change_form_data(admin_client, m, status=MemoryStatus.DISPUTED)
+    response = admin_client.post(change_url(m), data)
+    assert response.status_code == 200
+    assert "status" in response.context["adminform"].form.errors
+    m.refresh_from_db()
+    assert m.status == MemoryStatus.ACTIVE and actions_of(m) == ["create"]
+
+
+@pytest.mark.parametrize("status", [MemoryStatus.DISPUTED, MemoryStatus.SUPERSEDED])
+def test_a_disputed_or_superseded_memorys_status_is_read_only(admin_client, spirit, status):
+    m = MemoryFactory(spirit=spirit, status=status)
+    response = admin_client.get(change_url(m))
+    assert "status" not in response.context["adminform"].form.fields
+    assert "status" in response.context["adminform"].readonly_fields
+    assert status.label in response.content.decode()
+
+
+def test_archiving_a_pinned_memory_in_the_change_form_shows_the_refusal(admin_client, spirit):
+    m = memory(spirit, pinned=True)
+    data = change_form_data(admin_client, m, status=MemoryStatus.ARCHIVED, content="edited")
+    response = admin_client.post(change_url(m), data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "pinned memory cannot be archived" in str(form.errors["status"])
+    assert "pinned memory cannot be archived" in response.content.decode()
+    assert form["content"].value() == "edited"  # what the curator typed is still there
+    m.refresh_from_db()
+    assert (m.status, m.pinned, m.content) == (MemoryStatus.ACTIVE, True, "c")
+    assert actions_of(m) == ["create"]
+
+
+def test_a_disputed_memory_stays_disputed_when_other_fields_are_saved(admin_client, spirit):
+    m, other = memory(spirit), memory(spirit)
+    svc.memory_mark_disputed(memory=m, conflicting=other, actor=SYSTEM)
+    response = admin_client.post(change_url(m), change_form_data(admin_client, m, content="new"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    m.refresh_from_db()
+    assert (m.content, m.status) == ("new", MemoryStatus.DISPUTED)
+
+
+def test_the_change_page_shows_the_live_related_memories_as_editable_ids(admin_client, spirit):
+    kept, gone = memory(spirit), memory(spirit)
+    m = svc.memory_create(
+        spirit=spirit, data={"content": "c"}, related_ids=[kept.pk, gone.pk], actor=SYSTEM
+    )
+    svc.memory_soft_delete(memory=gone, actor=SYSTEM)
+    form = admin_client.get(change_url(m)).context["adminform"].form
+    assert "related_ids" in form.fields
+    assert form.initial["related_ids"] == str(kept.pk)
+
+
+def test_the_change_form_replaces_related_memories_through_the_service(admin_client, spirit):
+    old, new_a, new_b = memory(spirit), memory(spirit), memory(spirit)
+    m = svc.memory_create(spirit=spirit, data={"content": "c"}, related_ids=[old.pk], actor=SYSTEM)
+    related = f"{new_a.pk},\n {new_b.pk}"
+    data = change_form_data(admin_client, m, related_ids=related, reason="relink")
+    response = admin_client.post(change_url(m), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert set(m.related_to.all()) == {new_a, new_b}
+    entry = AuditEntry.objects.filter(object_id=m.pk).last()
+    assert (entry.action, entry.actor_type, entry.reason) == ("update", "user", "relink")
+    assert entry.before["related_to"] == [str(old.pk)]
+    assert entry.after["related_to"] == sorted([str(new_a.pk), str(new_b.pk)])
+
+
+def test_the_change_form_can_clear_related_memories(admin_client, spirit):
+    other = memory(spirit)
+    m = svc.memory_create(
+        spirit=spirit, data={"content": "c"}, related_ids=[other.pk], actor=SYSTEM
+    )
+    response = admin_client.post(change_url(m), change_form_data(admin_client, m, related_ids=""))
+    assert response.status_code == 302
+    assert not m.related_to.exists()
+
+
+def test_saving_other_fields_leaves_related_memories_alone(admin_client, spirit):
+    other = memory(spirit)
+    m = svc.memory_create(
+        spirit=spirit, data={"content": "c"}, related_ids=[other.pk], actor=SYSTEM
+    )
+    response = admin_client.post(change_url(m), change_form_data(admin_client, m, content="new"))
+    assert response.status_code == 302
+    assert list(m.related_to.all()) == [other]
+    entry = AuditEntry.objects.filter(object_id=m.pk).last()
+    assert entry.after["related_to"] == [str(other.pk)]
+
+
+def test_a_related_id_that_is_not_an_id_is_a_form_error(admin_client, spirit):
+    m = memory(spirit)
+    data = change_form_data(admin_client, m, related_ids="not-an-id")
+    response = admin_client.post(change_url(m), data)
+    assert response.status_code == 200
+    assert "related_ids" in response.context["adminform"].form.errors
+    assert actions_of(m) == ["create"]
+
+
+def test_a_related_memory_of_another_spirit_is_refused_on_the_form(admin_client, team, spirit):
+    m, foreign = memory(spirit), memory(SpiritFactory(team=team))
+    data = change_form_data(admin_client, m, related_ids=str(foreign.pk), content="edited")
+    response = admin_client.post(change_url(m), data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert str(foreign.pk) in str(form.errors["related_ids"])
+    assert "Unknown related memories" in str(form.non_field_errors())
+    m.refresh_from_db()
+    assert m.content == "c" and not m.related_to.exists() and actions_of(m) == ["create"]
+
+
 def test_the_add_form_creates_through_the_service(admin_client, spirit):
     data = {
         "spirit": spirit.pk,

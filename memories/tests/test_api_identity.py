@@ -28,22 +28,40 @@ def error(response, status: int, code: str = "validation_error") -> dict:
     return body
 
 
-def test_get_returns_an_empty_identity_at_version_1(api, spirit):
+def test_get_before_any_identity_returns_the_empty_one_at_version_0(api, spirit):
     response = api.get(url(spirit))
     assert response.status_code == 200
-    body = response.json()
-    assert set(body) == {"spirit_id", "version", "document", "updated_at"}
-    assert (body["spirit_id"], body["version"], body["document"]) == (
-        str(spirit.pk),
-        1,
-        EMPTY_IDENTITY,
+    assert response.json() == {
+        "spirit_id": str(spirit.pk),
+        "version": 0,
+        "document": EMPTY_IDENTITY,
+        "updated_at": None,
+    }
+
+
+def test_get_before_any_identity_writes_nothing(api, spirit):
+    api.get(url(spirit))
+    api.get(url(spirit))
+    assert not Identity.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_get_returns_the_stored_identity(api, spirit):
+    identity = svc.identity_revise(spirit=spirit, document={"essence": "Kind."}, actor=ACTOR)
+    body = api.get(url(spirit)).json()
+    assert (body["version"], body["document"]) == (2, {"essence": "Kind."})
+    assert body["updated_at"] == identity.updated_at.isoformat().replace("+00:00", "Z")
+
+
+def test_first_put_creates_the_identity(api, spirit):
+    response = api.put(url(spirit), {"document": {"essence": "New."}}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["version"], response.json()["document"]) == (2, {"essence": "New."})
+    assert Identity.objects.get(spirit=spirit).document == {"essence": "New."}
+    actions = list(
+        AuditEntry.objects.filter(object_type="identity").values_list("action", flat=True)
     )
-
-
-def test_get_twice_creates_one_identity(api, spirit):
-    api.get(url(spirit))
-    api.get(url(spirit))
-    assert Identity.objects.filter(spirit=spirit).count() == 1
+    assert actions == ["create", "revise"]
 
 
 def test_put_replaces_the_document_and_bumps_the_version(api, spirit):
@@ -65,9 +83,11 @@ def test_patch_merges_top_level_keys(api, spirit):
 
 
 def test_patch_without_a_document_changes_nothing(api, spirit):
+    svc.identity_revise(spirit=spirit, document={"essence": "Kind."}, actor=ACTOR)
     version = api.get(url(spirit)).json()["version"]
     response = api.patch(url(spirit), {}, format="json")
     assert response.status_code == 200 and response.json()["version"] == version
+    assert response.json()["document"] == {"essence": "Kind."}
 
 
 def test_put_logs_a_revision_with_actor_and_reason(api, api_key, spirit):

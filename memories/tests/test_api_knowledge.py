@@ -1,6 +1,7 @@
 """The knowledge API: create with source memories, list and filters, PATCH, delete, history."""
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -96,6 +97,18 @@ def test_create_with_an_invalid_field_is_400_naming_it_and_writes_nothing(
     body = {"spirit_id": str(spirit.pk), "knowledge_type": "FACT", "content": "x", **extra}
     response = api.generic("POST", URL, json.dumps(body), content_type="application/json")
     assert field in error(response, 400)["details"]
+    assert not Knowledge.all_objects.exists()
+
+
+@pytest.mark.parametrize("field", ["spirit_id", "memory_ids"])
+def test_create_refuses_ids_sent_as_json_numbers_naming_the_field(api, team, field):
+    # Each number is the int form of a real row's UUID: coerced, it would match.
+    spirit = SpiritFactory(team=team, id=uuid.UUID(int=5))
+    MemoryFactory(spirit=spirit, id=uuid.UUID(int=6))
+    numbers = {"spirit_id": 5, "memory_ids": [6]}
+    body = {"spirit_id": str(spirit.pk), "knowledge_type": "FACT", "content": "x"}
+    err = error(api.post(URL, {**body, field: numbers[field]}, format="json"), 400)
+    assert list(err["details"]) == [field]
     assert not Knowledge.all_objects.exists()
 
 

@@ -1,5 +1,7 @@
 """POST /api/v1/knowledge/{id}/close/: a fact that stops being true is closed, not erased."""
 
+import uuid
+
 import pytest
 
 from memories.models import AuditEntry
@@ -46,6 +48,16 @@ def test_successor_of_another_team_is_400_naming_the_field(api, spirit):
     response = close(api, item, superseded_by_id=str(foreign.pk))
     assert response.status_code == 400
     assert "superseded_by_id" in response.json()["error"]["details"]
+    item.refresh_from_db()
+    assert item.valid_to is None
+
+
+def test_successor_sent_as_a_json_number_is_400_naming_the_field(api, spirit):
+    item = KnowledgeFactory(spirit=spirit)
+    KnowledgeFactory(spirit=spirit, id=uuid.UUID(int=5))
+    response = close(api, item, superseded_by_id=5)
+    assert response.status_code == 400
+    assert list(response.json()["error"]["details"]) == ["superseded_by_id"]
     item.refresh_from_db()
     assert item.valid_to is None
 

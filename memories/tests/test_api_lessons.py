@@ -1,6 +1,7 @@
 """The lesson API: create with source memories, list and filters, PATCH, delete, history."""
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.utils import timezone
 from memories.models import AuditEntry, Lesson
 from memories.services import lessons as svc
 from memories.tests.factories import LessonFactory, MemoryFactory
+from spirits.tests.factories import SpiritFactory
 from teams.actors import Actor
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +85,18 @@ def test_create_with_an_invalid_field_is_400_naming_it_and_writes_nothing(
     response = api.generic("POST", URL, json.dumps(body), content_type="application/json")
     assert field in error(response, 400)["details"]
     assert not Lesson.all_objects.exists() and not AuditEntry.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["spirit_id", "memory_ids"])
+def test_create_refuses_ids_sent_as_json_numbers_naming_the_field(api, team, field):
+    # Each number is the int form of a real row's UUID: coerced, it would match.
+    spirit = SpiritFactory(team=team, id=uuid.UUID(int=5))
+    MemoryFactory(spirit=spirit, id=uuid.UUID(int=6))
+    numbers = {"spirit_id": 5, "memory_ids": [6]}
+    body = {"spirit_id": str(spirit.pk), "statement": "x", field: numbers[field]}
+    err = error(api.post(URL, body, format="json"), 400)
+    assert list(err["details"]) == [field]
+    assert not Lesson.all_objects.exists()
 
 
 def test_list_shows_only_the_callers_live_lessons(api, spirit, foreign_spirit):

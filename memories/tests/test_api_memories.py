@@ -1,6 +1,7 @@
 """The memory API: create, get, PATCH, DELETE, restore, validation and scoping."""
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -97,9 +98,39 @@ def test_create_links_event_ids_as_provenance_and_takes_their_time_span(api, spi
     assert (memory.time_start, memory.time_end) == (first.occurred_at, last.occurred_at)
 
 
-def test_create_accepts_another_client_source_type(api, spirit):
-    body = {"spirit_id": str(spirit.pk), "content": "x", "source_type": "extraction"}
-    assert api.post(URL, body, format="json").json()["source_type"] == "extraction"
+@pytest.mark.parametrize("source_type", ["explicit", "extraction", "feedback", "system"])
+def test_create_refuses_a_source_type_because_it_is_always_explicit(api, spirit, source_type):
+    body = {"spirit_id": str(spirit.pk), "content": "x", "source_type": source_type}
+    err = error(api.post(URL, body, format="json"), 400)
+    assert list(err["details"]) == ["source_type"]
+    assert not Memory.all_objects.exists()
+
+
+def test_create_relates_the_memory_to_related_ids(api, spirit):
+    first, second = make(spirit), make(spirit)
+    related = [str(first.pk), str(second.pk)]
+    body = {"spirit_id": str(spirit.pk), "content": "x", "related_ids": related}
+    response = api.post(URL, body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["related_ids"] == sorted([str(first.pk), str(second.pk)])
+    memory = Memory.objects.get(pk=response.json()["id"])
+    assert set(memory.related_to.all()) == {first, second}
+    entry = AuditEntry.objects.get(object_id=memory.pk)
+    assert entry.after["related_to"] == sorted([str(first.pk), str(second.pk)])
+
+
+@pytest.mark.parametrize("whose", ["other spirit", "deleted"])
+def test_create_with_related_ids_not_live_of_the_spirit_is_400_naming_them(
+    api, team, spirit, whose
+):
+    if whose == "deleted":
+        other = svc.memory_soft_delete(memory=make(spirit), actor=ACTOR)
+    else:
+        other = make(SpiritFactory(team=team))
+    body = {"spirit_id": str(spirit.pk), "content": "x", "related_ids": [str(other.pk)]}
+    err = error(api.post(URL, body, format="json"), 400)
+    assert list(err["details"]) == ["related_ids"]
+    assert Memory.all_objects.count() == 1
 
 
 def test_create_with_a_spirit_of_another_team_is_404(api, foreign_spirit):
@@ -138,6 +169,16 @@ def test_create_with_an_event_of_another_spirit_is_400_naming_event_ids(api, spi
         ({"tags": [1]}, "tags"),
         ({"reason": 5}, "reason"),
         ({"pinned": "sometimes"}, "pinned"),
+        ({"pinned": "yes"}, "pinned"),
+        ({"pinned": "true"}, "pinned"),
+        ({"pinned": 1}, "pinned"),
+        ({"pinned": 0}, "pinned"),
+        ({"pinned": None}, "pinned"),
+        ({"spirit_id": 5}, "spirit_id"),
+        ({"event_ids": [5]}, "event_ids"),
+        ({"related_ids": [5]}, "related_ids"),
+        ({"related_ids": ["not-a-uuid"]}, "related_ids"),
+        ({"related_ids": "not-a-list"}, "related_ids"),
         ({"tags": "not-a-list"}, "tags"),
         ({"tags": ["x" * 65]}, "tags"),
         ({"memory_type": "dream"}, "memory_type"),
@@ -158,6 +199,19 @@ def test_create_with_an_invalid_field_is_400_naming_it_and_writes_nothing(
     err = error(send(api, "POST", URL, body), 400)
     assert field in err["details"]
     assert not Memory.all_objects.exists() and not AuditEntry.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["spirit_id", "event_ids", "related_ids"])
+def test_create_refuses_ids_sent_as_json_numbers_naming_the_field(api, team, field):
+    # Each number is the int form of a real row's UUID: coerced, it would match.
+    spirit = SpiritFactory(team=team, id=uuid.UUID(int=5))
+    EventFactory(spirit=spirit, id=uuid.UUID(int=6))
+    MemoryFactory(spirit=spirit, id=uuid.UUID(int=7))
+    numbers = {"spirit_id": 5, "event_ids": [6], "related_ids": [7]}
+    body = {"spirit_id": str(spirit.pk), "content": "x", field: numbers[field]}
+    err = error(api.post(URL, body, format="json"), 400)
+    assert list(err["details"]) == [field]
+    assert Memory.all_objects.count() == 1
 
 
 def test_create_without_content_is_400(api, spirit):
@@ -227,6 +281,86 @@ def test_patch_tags_replaces_them(api, spirit):
     assert response.json()["tags"] == ["keep", "new"]
 
 
+@pytest.mark.parametrize("pinned", [True, False])
+def test_create_takes_json_booleans_for_pinned(api, spirit, pinned):
+    body = {"spirit_id": str(spirit.pk), "content": "x", "pinned": pinned}
+    assert api.post(URL, body, format="json").json()["pinned"] is pinned
+
+
+def test_get_shows_the_live_related_memories(api, spirit):
+    kept, gone = make(spirit), make(spirit)
+    memory = svc.memory_create(
+        spirit=spirit, data={"content": "x"}, related_ids=[kept.pk, gone.pk], actor=ACTOR
+    )
+    svc.memory_soft_delete(memory=gone, actor=ACTOR)
+    assert api.get(detail(memory)).json()["related_ids"] == [str(kept.pk)]
+    assert api.get(detail(kept)).json()["related_ids"] == [str(memory.pk)]
+    assert api.get(detail(make(spirit))).json()["related_ids"] == []
+
+
+def test_patch_related_ids_replaces_the_related_memories_and_logs_it(api, spirit):
+    old, new = make(spirit), make(spirit)
+    memory = svc.memory_create(
+        spirit=spirit, data={"content": "x"}, related_ids=[old.pk], actor=ACTOR
+    )
+    body = {"related_ids": [str(new.pk)], "reason": "relink"}
+    response = api.patch(detail(memory), body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["related_ids"] == [str(new.pk)]
+    assert list(memory.related_to.all()) == [new]
+    entry = AuditEntry.objects.filter(object_id=memory.pk).last()
+    assert (entry.action, entry.reason) == ("update", "relink")
+    assert (entry.before["related_to"], entry.after["related_to"]) == ([str(old.pk)], [str(new.pk)])
+
+
+def test_patch_with_empty_related_ids_clears_them(api, spirit):
+    other = make(spirit)
+    memory = svc.memory_create(
+        spirit=spirit, data={"content": "x"}, related_ids=[other.pk], actor=ACTOR
+    )
+    response = api.patch(detail(memory), {"related_ids": []}, format="json")
+    assert response.json()["related_ids"] == []
+    assert not memory.related_to.exists()
+
+
+def test_patch_without_related_ids_keeps_them(api, spirit):
+    other = make(spirit)
+    memory = svc.memory_create(
+        spirit=spirit, data={"content": "x"}, related_ids=[other.pk], actor=ACTOR
+    )
+    response = api.patch(detail(memory), {"content": "y"}, format="json")
+    assert response.json()["related_ids"] == [str(other.pk)]
+
+
+def test_patch_with_a_related_memory_of_another_spirit_is_400_and_changes_nothing(
+    api, team, spirit
+):
+    memory = make(spirit)
+    foreign = make(SpiritFactory(team=team))
+    body = {"content": "changed", "related_ids": [str(foreign.pk)]}
+    err = error(api.patch(detail(memory), body, format="json"), 400)
+    assert list(err["details"]) == ["related_ids"]
+    memory.refresh_from_db()
+    assert memory.content == "c" and not memory.related_to.exists()
+
+
+def test_patch_refuses_related_ids_sent_as_json_numbers(api, spirit):
+    memory = make(spirit)
+    MemoryFactory(spirit=spirit, id=uuid.UUID(int=7))
+    err = error(api.patch(detail(memory), {"related_ids": [7]}, format="json"), 400)
+    assert list(err["details"]) == ["related_ids"]
+    assert not memory.related_to.exists()
+
+
+@pytest.mark.parametrize("pinned", ["yes", "no", "true", 1, 0, "on"])
+def test_patch_pinned_must_be_a_json_boolean(api, spirit, pinned):
+    memory = make(spirit)
+    err = error(send(api, "PATCH", detail(memory), {"pinned": pinned}), 400)
+    assert list(err["details"]) == ["pinned"]
+    memory.refresh_from_db()
+    assert memory.pinned is False
+
+
 def test_patch_can_unarchive_with_status_active(api, spirit):
     memory = MemoryFactory(spirit=spirit, status="archived")
     assert api.patch(detail(memory), {"status": "active"}, format="json").json()["status"] == (
@@ -245,6 +379,8 @@ def test_patch_can_unarchive_with_status_active(api, spirit):
         {"status": "archived"},
         {"importance": 2},
         {"summary": "a\x00b"},
+        {"related_ids": [5]},
+        {"event_ids": []},
     ],
 )
 def test_patch_refuses_read_only_unknown_or_invalid_fields_and_changes_nothing(api, spirit, body):

@@ -135,9 +135,17 @@ def test_list_with_an_invalid_filter_is_400_naming_it(api, param, value):
 def test_list_does_not_query_per_memory(api, spirit, django_assert_max_num_queries):
     others = [make(spirit) for _ in range(3)]
     for index in range(20):
-        memory = make(spirit, tags=[f"t{index}", "common"])
+        memory = svc.memory_create(
+            spirit=spirit,
+            data={"content": f"m{index}"},
+            tags=[f"t{index}", "common"],
+            related_ids=[others[(index + 1) % 3].pk],
+            actor=ACTOR,
+        )
         svc.memory_mark_disputed(memory=memory, conflicting=others[index % 3], actor=ACTOR)
     api.get(URL)  # the key's first use is recorded once
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = api.get(URL)
-    assert len(response.json()["results"]) == 23
+    rows = response.json()["results"]
+    assert len(rows) == 23
+    assert all(row["tags"] and row["contradicts"] and row["related_ids"] for row in rows[:20])

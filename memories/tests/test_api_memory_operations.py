@@ -1,6 +1,7 @@
 """Memory operations over the API: pin, unpin, archive, dispute, supersede, split, merge."""
 
 import json
+import uuid
 
 import pytest
 
@@ -106,6 +107,15 @@ def test_dispute_with_a_memory_of_another_spirit_is_400(api, team, spirit):
     error(api.post(op(make(spirit), "dispute"), body, format="json"), 400)
 
 
+def test_dispute_refuses_a_conflicting_id_sent_as_a_json_number(api, spirit):
+    memory = make(spirit)
+    MemoryFactory(spirit=spirit, id=uuid.UUID(int=5))
+    err = error(api.post(op(memory, "dispute"), {"conflicting_id": 5}, format="json"), 400)
+    assert list(err["details"]) == ["conflicting_id"]
+    memory.refresh_from_db()
+    assert memory.status == "active"
+
+
 def test_dispute_without_conflicting_id_is_400(api, spirit):
     err = error(api.post(op(make(spirit), "dispute"), {}, format="json"), 400)
     assert "conflicting_id" in err["details"]
@@ -189,6 +199,15 @@ def test_split_with_an_invalid_part_is_400_and_writes_nothing(api, spirit, bad_p
     assert Memory.all_objects.count() == 1
 
 
+def test_split_refuses_a_parts_event_ids_sent_as_json_numbers(api, spirit):
+    event = EventFactory(spirit=spirit, id=uuid.UUID(int=5))
+    original = make(spirit, event_ids=[event.pk])
+    body = {"parts": [{"content": "a", "event_ids": [5]}, {"content": "b"}]}
+    err = error(api.post(op(original, "split"), body, format="json"), 400)
+    assert list(err["details"]) == ["parts"]
+    assert Memory.all_objects.count() == 1
+
+
 # --- merge ---------------------------------------------------------------------------------------
 
 
@@ -227,6 +246,15 @@ def test_merge_with_another_teams_memory_is_400_naming_memory_ids_and_changes_no
     assert "memory_ids" in err["details"]
     mine.refresh_from_db()
     assert mine.status == "active" and Memory.all_objects.count() == 2
+
+
+def test_merge_refuses_memory_ids_sent_as_json_numbers(api, spirit):
+    MemoryFactory(spirit=spirit, id=uuid.UUID(int=5))
+    MemoryFactory(spirit=spirit, id=uuid.UUID(int=6))
+    err = error(api.post(MERGE, {"memory_ids": [5, 6]}, format="json"), 400)
+    assert list(err["details"]) == ["memory_ids"]
+    assert Memory.all_objects.count() == 2
+    assert not Memory.all_objects.filter(status="superseded").exists()
 
 
 def test_merge_of_a_single_memory_is_400(api, spirit):

@@ -103,18 +103,20 @@ def test_event_memories_of_a_deleted_event_is_404(api, spirit):
 
 def test_event_memories_does_not_query_per_memory(api, spirit, django_assert_max_num_queries):
     event = EventFactory(spirit=spirit)
+    related = MemoryFactory(spirit=spirit)
     for index in range(15):
         memory_svc.memory_create(
             spirit=spirit,
             data={"content": f"m{index}"},
             tags=[f"t{index}"],
             event_ids=[event.pk],
+            related_ids=[related.pk],
             actor=ACTOR,
         )
     api.get(f"/api/v1/events/{event.pk}/memories/")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         rows = results(api.get(f"/api/v1/events/{event.pk}/memories/"))
-    assert len(rows) == 15 and all(row["tags"] for row in rows)
+    assert len(rows) == 15 and all(row["tags"] and row["related_ids"] for row in rows)
 
 
 # --- knowledge and lessons -> memories -----------------------------------------------------------
@@ -151,6 +153,35 @@ def test_lesson_memories_lists_its_source_memories(api, spirit):
 def test_lesson_memories_of_another_teams_lesson_is_404(other_api, spirit):
     lesson = lesson_svc.lesson_create(spirit=spirit, data={"statement": "x"}, actor=ACTOR)
     error(other_api.get(f"/api/v1/lessons/{lesson.pk}/memories/"), 404)
+
+
+@pytest.mark.parametrize("kind", ["knowledge", "lessons"])
+def test_source_memories_do_not_query_per_memory(api, spirit, kind, django_assert_max_num_queries):
+    related = MemoryFactory(spirit=spirit)
+    sources = [
+        memory_svc.memory_create(
+            spirit=spirit,
+            data={"content": f"m{index}"},
+            tags=[f"t{index}"],
+            related_ids=[related.pk],
+            actor=ACTOR,
+        ).pk
+        for index in range(15)
+    ]
+    if kind == "knowledge":
+        data = {"knowledge_type": "FACT", "content": "x"}
+        owner = knowledge_svc.knowledge_create(
+            spirit=spirit, data=data, memory_ids=sources, actor=ACTOR
+        )
+    else:
+        owner = lesson_svc.lesson_create(
+            spirit=spirit, data={"statement": "x"}, memory_ids=sources, actor=ACTOR
+        )
+    url = f"/api/v1/{kind}/{owner.pk}/memories/"
+    api.get(url)
+    with django_assert_max_num_queries(7):
+        rows = results(api.get(url))
+    assert len(rows) == 15 and all(row["related_ids"] == [str(related.pk)] for row in rows)
 
 
 def test_source_memories_leave_out_deleted_memories(api, spirit):

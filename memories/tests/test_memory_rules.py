@@ -139,6 +139,8 @@ def test_related_memories_are_set_and_audited(spirit):
     a = svc.memory_update(memory=a, data={}, related_ids=[b.pk], actor=ACTOR)
     assert list(a.related_to.all()) == [b]
     assert AuditEntry.objects.get(object_id=a.pk).after["related_to"] == [str(b.pk)]
+    # the relation goes both ways: b's history shows it too
+    assert audit.state_as_of("memory", b.pk, timezone.now())["related_to"] == [str(a.pk)]
 
 
 def test_related_memory_of_another_spirit_is_refused(spirit):

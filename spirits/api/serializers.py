@@ -1,4 +1,7 @@
-"""Shapes of the spirit API. Validation is per field (types, schema, NUL); writes are services'."""
+"""Shapes of the spirit API. Validation is per field (types, schema, NUL); writes are services'.
+
+Bodies are strict like the memory API's: unknown or read-only keys are a 400 naming each, and text
+must be a JSON string (DRF would turn 5 into "5")."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from rest_framework import serializers
 
 from elephantasm.validators import metadata_problem
 from events.models import EventType
+from memories.api.serializers.common import StrictCharField, StrictModelSerializer
 from spirits.models import Spirit
 
 WRITABLE_FIELDS = ["name", "description", "metadata", "status", "config"]
@@ -33,8 +37,8 @@ class SpiritSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SpiritUpdateSerializer(serializers.ModelSerializer):
-    """PATCH body: any subset of the writable fields."""
+class SpiritUpdateSerializer(StrictModelSerializer):
+    """PATCH body: any subset of the writable fields (the team cannot change: 400)."""
 
     class Meta:
         model = Spirit
@@ -52,7 +56,7 @@ class SpiritUpdateSerializer(serializers.ModelSerializer):
 
 
 class SpiritCreateSerializer(SpiritUpdateSerializer):
-    team = serializers.CharField(
+    team = StrictCharField(
         required=False,
         max_length=64,
         help_text=(

@@ -80,6 +80,51 @@ def test_create_as_a_session_user_without_a_team_is_refused(db):
     assert "team" in error(response)["details"]
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"nmae": "typo"},
+        {"id": "7b0c6d3e-0000-4000-8000-000000000000"},
+        {"effective_config": {}},
+        {"created_at": "2026-01-01T00:00:00Z"},
+        {"deleted_at": None},
+        {"nmae": "typo", "last_activity_at": None},
+    ],
+)
+def test_create_refuses_unknown_and_read_only_keys_naming_each(api, extra):
+    response = api.post(URL, {"name": "Ada", **extra}, format="json")
+    assert response.status_code == 400
+    assert error(response)["code"] == "validation_error"
+    assert set(error(response)["details"]) == set(extra)
+    assert not Spirit.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"name": 5}, "name"),
+        ({"name": True}, "name"),
+        ({"name": "Ada", "description": 12}, "description"),
+        ({"name": "Ada", "team": 5}, "team"),
+        ({"name": "Ada", "team": ["slug"]}, "team"),
+    ],
+)
+def test_create_text_that_is_not_a_json_string_is_400(api, payload, field):
+    response = api.post(URL, payload, format="json")
+    assert response.status_code == 400
+    assert list(error(response)["details"]) == [field]
+    assert not Spirit.objects.exists()
+
+
+def test_create_refuses_a_team_slug_sent_as_a_number(api, team):
+    team.slug = "42"
+    team.save(update_fields=["slug"])
+    response = api.post(URL, {"name": "Ada", "team": 42}, format="json")
+    assert response.status_code == 400
+    assert list(error(response)["details"]) == ["team"]
+    assert not Spirit.objects.exists()
+
+
 def test_create_requires_a_name(api):
     response = api.post(URL, {}, format="json")
     assert response.status_code == 400
@@ -326,9 +371,28 @@ def test_patch_with_an_invalid_config_is_400_and_changes_nothing(api, spirit):
 
 
 def test_patch_cannot_move_a_spirit_to_another_team(api, spirit, other_team):
-    api.patch(detail(spirit), {"team": other_team.slug}, format="json")
+    response = api.patch(detail(spirit), {"team": other_team.slug}, format="json")
+    assert response.status_code == 400
+    assert error(response)["code"] == "validation_error"
+    assert list(error(response)["details"]) == ["team"]
     spirit.refresh_from_db()
     assert spirit.team_id != other_team.id
+
+
+def test_patch_refuses_unknown_and_read_only_keys_naming_each(api, spirit):
+    payload = {"name": "New", "nmae": "typo", "id": str(spirit.id), "last_activity_at": None}
+    response = api.patch(detail(spirit), payload, format="json")
+    assert response.status_code == 400
+    assert set(error(response)["details"]) == {"nmae", "id", "last_activity_at"}
+    spirit.refresh_from_db()
+    assert spirit.name != "New"
+
+
+@pytest.mark.parametrize("payload", [{"name": 5}, {"description": 5}, {"name": ["Ada"]}])
+def test_patch_text_that_is_not_a_json_string_is_400(api, spirit, payload):
+    response = api.patch(detail(spirit), payload, format="json")
+    assert response.status_code == 400
+    assert list(error(response)["details"]) == list(payload)
 
 
 def test_patch_another_teams_spirit_is_404(api, foreign_spirit):

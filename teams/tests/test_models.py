@@ -1,7 +1,7 @@
 import pytest
-from django.contrib.auth.hashers import BCryptSHA256PasswordHasher
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils.module_loading import import_string
 
 from elephantasm.settings import base as base_settings
 from teams.models import Role, Team, TeamMembership, User
@@ -94,13 +94,16 @@ def test_production_password_hasher_is_bcrypt_sha256_first():
     )
 
 
-def test_bcrypt_sha256_hasher_uses_at_least_12_rounds():
-    hasher = BCryptSHA256PasswordHasher()
+def test_production_password_hasher_hashes_with_bcrypt_of_at_least_12_rounds():
+    hasher = import_string(base_settings.PASSWORD_HASHERS[0])()
     encoded = hasher.encode("correct-horse-battery", hasher.salt())
-    decoded = hasher.decode(encoded)
-    assert encoded.startswith("bcrypt_sha256$$2b$")
-    assert decoded["work_factor"] >= 12
+    # bcrypt_sha256$$2b$<rounds>$<salt+hash>: the cost is read from the hash itself.
+    algorithm, empty, variant, rounds, digest = encoded.split("$")
+    assert (algorithm, empty, variant) == ("bcrypt_sha256", "", "2b")
+    assert int(rounds) >= 12
+    assert len(digest) == 53
     assert hasher.verify("correct-horse-battery", encoded)
+    assert not hasher.verify("wrong-horse-battery", encoded)
 
 
 def test_api_key_expiry_and_revocation_make_it_unusable(api_key):

@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from elephantasm.validators import metadata_problem
+from events.api.fields import StrictUUIDField
 from events.models import Event
 
 REASON_MAX_CHARS = 2000
@@ -52,6 +53,15 @@ class StrictFloatField(serializers.FloatField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A flag must be JSON true or false (DRF would take "yes", "on", 1 and "0")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class StrictModelSerializer(StrictInputMixin, serializers.ModelSerializer):
     """A body serializer from model fields: unknown keys refused, JSON types not coerced."""
 
@@ -60,6 +70,8 @@ class StrictModelSerializer(StrictInputMixin, serializers.ModelSerializer):
         models.CharField: StrictCharField,
         models.TextField: StrictCharField,
         models.FloatField: StrictFloatField,
+        models.BooleanField: StrictBooleanField,
+        models.UUIDField: StrictUUIDField,
     }
 
 
@@ -100,7 +112,7 @@ def id_list_field(
     *, help_text: str, required: bool = False, min_length: int | None = None
 ) -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.UUIDField(),
+        child=StrictUUIDField(),
         required=required,
         min_length=min_length,
         max_length=IDS_MAX,

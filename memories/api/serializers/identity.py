@@ -16,6 +16,12 @@ class IdentitySerializer(serializers.ModelSerializer):
         help_text="essence, purpose, principles, values, communication_style, relationships, "
         "current_arc.",
     )
+    version = serializers.IntegerField(
+        read_only=True, help_text="Bumped by each revision; 0 until the identity is first written."
+    )
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="null until the identity is first written."
+    )
 
     class Meta:
         model = Identity

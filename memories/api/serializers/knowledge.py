@@ -12,6 +12,7 @@ from memories.services.lessons import EDITABLE_FIELDS as LESSON_FIELDS
 from .common import (
     StrictInputMixin,
     StrictModelSerializer,
+    StrictUUIDField,
     id_list_field,
     named_choice_field,
     reason_field,
@@ -60,7 +61,7 @@ class KnowledgeUpdateSerializer(StrictModelSerializer):
 
 
 class KnowledgeCreateSerializer(KnowledgeUpdateSerializer):
-    spirit_id = serializers.UUIDField(help_text="The spirit the knowledge belongs to.")
+    spirit_id = StrictUUIDField(help_text="The spirit the knowledge belongs to.")
     memory_ids = id_list_field(help_text=MEMORY_IDS_HELP)
 
     class Meta(KnowledgeUpdateSerializer.Meta):
@@ -89,7 +90,7 @@ class LessonUpdateSerializer(StrictModelSerializer):
 
 
 class LessonCreateSerializer(LessonUpdateSerializer):
-    spirit_id = serializers.UUIDField(help_text="The spirit the lesson belongs to.")
+    spirit_id = StrictUUIDField(help_text="The spirit the lesson belongs to.")
     memory_ids = id_list_field(help_text=MEMORY_IDS_HELP)
 
     class Meta(LessonUpdateSerializer.Meta):
@@ -99,7 +100,7 @@ class LessonCreateSerializer(LessonUpdateSerializer):
 class KnowledgeCloseSerializer(StrictInputMixin, serializers.Serializer):
     """Body of POST /knowledge/{id}/close/."""
 
-    superseded_by_id = serializers.UUIDField(
+    superseded_by_id = StrictUUIDField(
         required=False,
         allow_null=True,
         help_text="The knowledge item of the same spirit that replaces this one, if any.",

@@ -13,6 +13,7 @@ from .common import (
     StrictCharField,
     StrictInputMixin,
     StrictModelSerializer,
+    StrictUUIDField,
     id_list_field,
     json_object,
     named_choice_field,
@@ -26,14 +27,6 @@ PARTS_MAX = 50
 SettableStatusField = named_choice_field(
     "SettableMemoryStatusEnum",
     [(s.value, s.label) for s in (MemoryStatus.ACTIVE, MemoryStatus.DECAYING)],
-)
-# Where a client may say a memory came from: the others are Elephantasm's own pipelines.
-SettableSourceField = named_choice_field(
-    "SettableMemorySourceEnum",
-    [
-        (s.value, s.label)
-        for s in (MemorySource.EXPLICIT, MemorySource.EXTRACTION, MemorySource.FEEDBACK)
-    ],
 )
 StatusField = named_choice_field("MemoryStatusEnum", MemoryStatus.choices)
 SourceField = named_choice_field("MemorySourceEnum", MemorySource.choices)
@@ -49,6 +42,9 @@ class MemorySerializer(serializers.ModelSerializer):
     tags = serializers.SerializerMethodField()
     contradicts = serializers.SerializerMethodField(
         help_text="Ids of memories this one conflicts with."
+    )
+    related_ids = serializers.SerializerMethodField(
+        help_text="Ids of the live memories of the same spirit this one is related to."
     )
 
     class Meta:
@@ -68,6 +64,7 @@ class MemorySerializer(serializers.ModelSerializer):
             "version",
             "superseded_by_id",
             "contradicts",
+            "related_ids",
             "source_type",
             "extraction_model",
             "time_start",
@@ -90,6 +87,11 @@ class MemorySerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_contradicts(self, memory: Memory) -> list[str]:
         return sorted(str(other.pk) for other in memory.contradicts.all())
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_related_ids(self, memory: Memory) -> list[str]:
+        # Live ones only, the ids PATCH accepts (lists prefetch them: see views.base.with_related).
+        return sorted(str(m.pk) for m in memory.related_to.all() if m.deleted_at is None)
 
 
 class LinkedMemorySerializer(MemorySerializer):
@@ -122,7 +124,8 @@ class MemoryFieldsSerializer(StrictModelSerializer):
 
 
 class MemoryUpdateSerializer(MemoryFieldsSerializer):
-    """PATCH body: any subset of the editable fields; `tags` replaces the memory's tags."""
+    """PATCH body: any subset of the editable fields; `tags` and `related_ids` replace the
+    memory's tags and related memories."""
 
     tags = serializers.ListField(
         child=StrictCharField(max_length=64),
@@ -130,24 +133,27 @@ class MemoryUpdateSerializer(MemoryFieldsSerializer):
         max_length=TAGS_MAX,
         help_text="The memory's tags (replaces them all).",
     )
+    related_ids = id_list_field(
+        help_text="Live memories of the same spirit this one is related to (replaces them all; "
+        "others are a 400 naming `related_ids`)."
+    )
 
     class Meta(MemoryFieldsSerializer.Meta):
-        fields = [*EDITABLE_FIELDS, "tags", "reason"]
+        fields = [*EDITABLE_FIELDS, "tags", "related_ids", "reason"]
 
 
 class MemoryCreateSerializer(MemoryUpdateSerializer):
-    spirit_id = serializers.UUIDField(help_text="The spirit the memory belongs to.")
-    source_type = SettableSourceField(
-        default=MemorySource.EXPLICIT,
-        help_text="Where it came from: explicit (default) when a client states it directly.",
-    )
+    """POST body. The memory's source is always `explicit`: a client states it directly
+    (Elephantasm's pipelines create the others)."""
+
+    spirit_id = StrictUUIDField(help_text="The spirit the memory belongs to.")
     event_ids = id_list_field(
         help_text="Events of the same spirit the memory was made from (its provenance); "
         "the memory's time span defaults to theirs."
     )
 
     class Meta(MemoryUpdateSerializer.Meta):
-        fields = ["spirit_id", *EDITABLE_FIELDS, "source_type", "tags", "event_ids", "reason"]
+        fields = ["spirit_id", *EDITABLE_FIELDS, "tags", "event_ids", "related_ids", "reason"]
         extra_kwargs = {}
 
 
@@ -156,7 +162,7 @@ class MemorySupersedeSerializer(MemoryFieldsSerializer):
 
 
 class DisputeSerializer(StrictInputMixin, serializers.Serializer):
-    conflicting_id = serializers.UUIDField(
+    conflicting_id = StrictUUIDField(
         help_text="Another memory of the same spirit that this one conflicts with."
     )
     reason = reason_field()
@@ -186,7 +192,7 @@ class MemoryMergeSerializer(MemoryFieldsSerializer):
     """memory_ids, plus any field of the merged memory (default: derived from the sources)."""
 
     memory_ids = serializers.ListField(
-        child=serializers.UUIDField(),
+        child=StrictUUIDField(),
         min_length=2,
         max_length=IDS_MAX,
         help_text="At least two memories of one spirit; they become superseded by the result.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from elephantasm.api.errors import NotFound, ValidationFailed
 from elephantasm.api.viewsets import TeamScopedViewSet
 from memories import audit, selectors
-from memories.models import AuditEntry
+from memories.models import AuditEntry, Memory
 from teams.actors import Actor
 
 from ..serializers.common import (
@@ -55,6 +55,14 @@ HISTORY_RESPONSE = PolymorphicProxySerializer(
     resource_type_field_name=None,
 )
 _OFFSET_WITH_SPACE = re.compile(r" (\d{2}:?\d{2})$")
+
+
+def with_related(queryset: QuerySet[Memory]) -> QuerySet[Memory]:
+    """Memories with their related memories fetched once for the page (MemorySerializer's
+    `related_ids`): lists must not query per row."""
+    return queryset.prefetch_related(
+        Prefetch("related_to", queryset=Memory.objects.only("id", "deleted_at"))
+    )
 
 
 def parse_bool(request, name: str) -> bool:

@@ -13,7 +13,7 @@ from events.models import Event
 from memories import selectors
 
 from ..serializers.memories import LinkedMemorySerializer
-from .base import NOT_FOUND
+from .base import NOT_FOUND, with_related
 
 
 class EventMemoriesViewSet(TeamScopedViewSet):
@@ -29,5 +29,5 @@ class EventMemoriesViewSet(TeamScopedViewSet):
     )
     def list(self, request, event_id=None):
         event = self.get_object()
-        page = self.paginate_queryset(selectors.event_memories(event=event))
+        page = self.paginate_queryset(with_related(selectors.event_memories(event=event)))
         return self.get_paginated_response(LinkedMemorySerializer(page, many=True).data)

@@ -12,6 +12,8 @@ from rest_framework.response import Response
 
 from elephantasm.api.viewsets import TeamScopedViewSet
 from memories import selectors
+from memories.models import Identity
+from memories.models.identity import empty_identity
 from memories.services import identity as identity_svc
 from spirits.models import Spirit
 
@@ -27,11 +29,16 @@ class IdentityViewSet(ActorMixin, TeamScopedViewSet):
     filter_backends = []
 
     @extend_schema(
-        summary="A spirit's identity (an empty one is created on first access)",
+        summary="A spirit's identity",
+        description="A spirit without one yet reads as version 0 with the empty document and "
+        "`updated_at` null; nothing is written until the first PUT or PATCH.",
         responses={200: IdentitySerializer, 404: NOT_FOUND},
     )
     def retrieve(self, request, spirit_id=None):
-        identity = identity_svc.identity_get_or_create(spirit=self.get_object(), actor=self.actor)
+        spirit = self.get_object()
+        identity = selectors.identity_of(spirit=spirit)
+        if identity is None:  # Not created yet: the empty one, unsaved (updated_at None).
+            identity = Identity(spirit=spirit, version=0, document=empty_identity())
         return Response(IdentitySerializer(identity).data)
 
     @extend_schema(

@@ -29,6 +29,7 @@ from .base import (
     PAGE,
     REASON_QUERY,
     CuratedViewSet,
+    with_related,
 )
 
 
@@ -48,8 +49,8 @@ from .base import (
     ),
     partial_update=extend_schema(
         summary="Change a knowledge item",
-        description="Editable fields only; any other key is a 400 naming it. Setting `valid_to` "
-        "closes the item (it stays, no longer current).",
+        description="Editable fields only; any other key is a 400 naming it (`valid_to` too: "
+        "close the item with POST .../close/).",
         request=KnowledgeUpdateSerializer,
         responses={200: KnowledgeSerializer, **ERRORS},
     ),
@@ -165,5 +166,5 @@ class KnowledgeViewSet(CuratedViewSet):
     def memories(self, request, pk=None):
         knowledge = self.get_object()
         return self.paginated(
-            selectors.knowledge_source_memories(knowledge=knowledge), MemorySerializer
+            with_related(selectors.knowledge_source_memories(knowledge=knowledge)), MemorySerializer
         )

@@ -24,6 +24,7 @@ from .base import (
     PAGE,
     REASON_QUERY,
     CuratedViewSet,
+    with_related,
 )
 
 
@@ -129,4 +130,5 @@ class LessonViewSet(CuratedViewSet):
     @action(detail=True, methods=["get"], filter_backends=[])
     def memories(self, request, pk=None):
         lesson = self.get_object()
-        return self.paginated(selectors.lesson_source_memories(lesson=lesson), MemorySerializer)
+        memories = with_related(selectors.lesson_source_memories(lesson=lesson))
+        return self.paginated(memories, MemorySerializer)

@@ -27,6 +27,7 @@ from .base import (
     PAGE,
     REASON_QUERY,
     CuratedViewSet,
+    with_related,
 )
 from .memory_operations import MemoryOperationsMixin
 
@@ -40,14 +41,16 @@ from .memory_operations import MemoryOperationsMixin
     ),
     create=extend_schema(
         summary="Create a memory",
-        description="`spirit_id` of a spirit outside your teams is a 404; `event_ids` of events "
-        "that are not the spirit's are a 400 naming `event_ids`.",
+        description="The memory's `source_type` is `explicit`. `spirit_id` of a spirit outside "
+        "your teams is a 404; `event_ids` of events, or `related_ids` of live memories, that are "
+        "not the spirit's are a 400 naming the field.",
         request=MemoryCreateSerializer,
         responses={201: MemorySerializer, **ERRORS},
     ),
     partial_update=extend_schema(
         summary="Change a memory",
-        description="Editable fields only; any other key is a 400 naming it.",
+        description="Editable fields only; any other key is a 400 naming it. `tags` and "
+        "`related_ids` replace the memory's tags and related memories.",
         request=MemoryUpdateSerializer,
         responses={200: MemorySerializer, **ERRORS},
     ),
@@ -68,7 +71,7 @@ class MemoryViewSet(MemoryOperationsMixin, CuratedViewSet):
     read_actions = CuratedViewSet.read_actions | {"events"}
 
     def queryset_for(self, *, include_deleted: bool):
-        return selectors.memory_queryset(include_deleted=include_deleted)
+        return with_related(selectors.memory_queryset(include_deleted=include_deleted))
 
     def list(self, request):
         return self.paginated(self.filter_queryset(self.get_queryset()), MemorySerializer)
@@ -82,12 +85,14 @@ class MemoryViewSet(MemoryOperationsMixin, CuratedViewSet):
         data = dict(body.validated_data)
         spirit_id, reason = data.pop("spirit_id"), data.pop("reason", "")
         tags, event_ids = data.pop("tags", ()), data.pop("event_ids", ())
+        related_ids = data.pop("related_ids", ())
         spirit = selectors.spirit_for_write(spirit_id=spirit_id, team_ids=self.team_ids)
         memory = memory_svc.memory_create(
             spirit=spirit,
             data=data,
             tags=tags,
             event_ids=event_ids,
+            related_ids=related_ids,
             reason=reason,
             actor=self.actor,
         )
@@ -99,8 +104,14 @@ class MemoryViewSet(MemoryOperationsMixin, CuratedViewSet):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         tags, reason = data.pop("tags", None), data.pop("reason", "")
+        related_ids = data.pop("related_ids", None)
         memory = memory_svc.memory_update(
-            memory=memory, data=data, tags=tags, reason=reason, actor=self.actor
+            memory=memory,
+            data=data,
+            tags=tags,
+            related_ids=related_ids,
+            reason=reason,
+            actor=self.actor,
         )
         return Response(MemorySerializer(memory).data)
 
