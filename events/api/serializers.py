@@ -150,6 +150,7 @@ class EventSerializer(serializers.ModelSerializer):
             "dedupe_key",
             "importance_score",
             "token_count",
+            "enriched_at",
             "created_at",
             "updated_at",
             "deleted_at",

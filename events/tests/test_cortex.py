@@ -226,3 +226,11 @@ def test_pending_events_are_listed_oldest_first_without_the_enriched_ones(spirit
 
     assert cortex.events_pending_enrichment(limit=10, older_than_seconds=60) == [older.pk, old.pk]
     assert cortex.events_pending_enrichment(limit=1, older_than_seconds=60) == [older.pk]
+
+
+@pytest.mark.django_db
+def test_the_api_shows_when_an_event_was_enriched(api, spirit):
+    event = EventFactory(spirit=spirit)
+    assert api.get(f"/api/v1/events/{event.pk}/").json()["enriched_at"] is None
+    cortex.enrich_events(event_ids=[event.pk])
+    assert api.get(f"/api/v1/events/{event.pk}/").json()["enriched_at"] is not None
