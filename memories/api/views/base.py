@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from elephantasm.api.errors import NotFound, ValidationFailed
@@ -123,21 +124,76 @@ class ActorMixin:
 
 
 class CuratedViewSet(ActorMixin, TeamScopedViewSet):
-    """Base of the memory, knowledge and lesson viewsets.
+    """Base of the memory, knowledge and lesson viewsets: list, get, create, PATCH, soft DELETE,
+    restore and history, each calling the resource's service through a hook.
 
     Reads (`read_actions`) show soft-deleted rows (and rows of soft-deleted spirits) only with
     `include_deleted=true`; `restore` sees deleted rows of live spirits; every other action acts
     on live rows only, so it 404s on deleted ones.
-    Subclasses implement `queryset_for(include_deleted=...)` with a selector.
+    Subclasses implement `queryset_for(include_deleted=...)` with a selector, name their
+    serializers, and bind the services in `create_item`, `update_item`, `delete_item` and
+    `restore_item` (schema texts per resource go in their `extend_schema_view`).
     """
 
     team_field = "spirit__team"
     object_type: str = ""
     lookup_value_regex = UUID_PATTERN
     read_actions: frozenset[str] = frozenset({"list", "retrieve", "history"})
+    create_serializer_class: type[serializers.Serializer]
+    update_serializer_class: type[serializers.Serializer]
 
     def queryset_for(self, *, include_deleted: bool) -> QuerySet:
         raise NotImplementedError
+
+    def create_item(self, *, spirit, data: dict, reason: str):
+        raise NotImplementedError
+
+    def update_item(self, obj, *, data: dict, reason: str):
+        raise NotImplementedError
+
+    def delete_item(self, obj, *, reason: str) -> None:
+        raise NotImplementedError
+
+    def restore_item(self, obj, *, reason: str):
+        raise NotImplementedError
+
+    def list(self, request):
+        return self.paginated(self.filter_queryset(self.get_queryset()), self.serializer_class)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.serializer_class(self.get_object()).data)
+
+    def create(self, request):
+        data = self.validated_body(self.create_serializer_class)
+        spirit = selectors.spirit_for_write(spirit_id=data.pop("spirit_id"), team_ids=self.team_ids)
+        reason = data.pop("reason", "")
+        obj = self.create_item(spirit=spirit, data=data, reason=reason)
+        return Response(self.serializer_class(obj).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        obj = self.get_object()
+        data = self.validated_body(self.update_serializer_class, partial=True)
+        reason = data.pop("reason", "")
+        return Response(self.serializer_class(self.update_item(obj, data=data, reason=reason)).data)
+
+    def destroy(self, request, pk=None):
+        self.delete_item(self.get_object(), reason=self.reason_from_delete())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        obj = self.get_object()
+        reason = self.validated_body(ReasonSerializer).get("reason", "")
+        return Response(self.serializer_class(self.restore_item(obj, reason=reason)).data)
+
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        return self.history_of(self.get_object())
+
+    def validated_body(self, serializer_class, *, partial: bool = False) -> dict:
+        body = serializer_class(data=self.request.data, partial=partial)
+        body.is_valid(raise_exception=True)
+        return dict(body.validated_data)
 
     def get_scoped_queryset(self) -> QuerySet:
         if self.action == "restore":  # deleted rows, but not of a deleted spirit (restore it first)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -59,6 +58,16 @@ from .base import (
         parameters=[REASON_QUERY],
         responses={204: OpenApiResponse(description="Deleted; restorable."), 404: NOT_FOUND},
     ),
+    restore=extend_schema(
+        summary="Restore a soft-deleted knowledge item",
+        request=ReasonSerializer,
+        responses={200: KnowledgeSerializer, **ERRORS},
+    ),
+    history=extend_schema(
+        summary="Audit history of a knowledge item, or the item as it was at a moment",
+        parameters=[AS_OF, INCLUDE_DELETED, *PAGE],
+        responses={200: HISTORY_RESPONSE, **ERRORS},
+    ),
 )
 class KnowledgeViewSet(CuratedViewSet):
     """Knowledge of your teams' spirits. `current=true` lists what is still valid."""
@@ -66,62 +75,30 @@ class KnowledgeViewSet(CuratedViewSet):
     queryset = Knowledge.objects.all()
     object_type = "knowledge"
     serializer_class = KnowledgeSerializer
+    create_serializer_class = KnowledgeCreateSerializer
+    update_serializer_class = KnowledgeUpdateSerializer
     filterset_class = KnowledgeFilter
     read_actions = CuratedViewSet.read_actions | {"memories"}
 
     def queryset_for(self, *, include_deleted: bool):
         return selectors.knowledge_queryset(include_deleted=include_deleted)
 
-    def list(self, request):
-        return self.paginated(self.filter_queryset(self.get_queryset()), KnowledgeSerializer)
-
-    def retrieve(self, request, pk=None):
-        return Response(KnowledgeSerializer(self.get_object()).data)
-
-    def create(self, request):
-        body = KnowledgeCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        spirit_id, reason = data.pop("spirit_id"), data.pop("reason", "")
+    def create_item(self, *, spirit, data, reason):
         memory_ids = data.pop("memory_ids", ())
-        spirit = selectors.spirit_for_write(spirit_id=spirit_id, team_ids=self.team_ids)
-        knowledge = knowledge_svc.knowledge_create(
+        return knowledge_svc.knowledge_create(
             spirit=spirit, data=data, memory_ids=memory_ids, reason=reason, actor=self.actor
         )
-        return Response(KnowledgeSerializer(knowledge).data, status=status.HTTP_201_CREATED)
 
-    def partial_update(self, request, pk=None):
-        knowledge = self.get_object()
-        body = KnowledgeUpdateSerializer(data=request.data, partial=True)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        reason = data.pop("reason", "")
-        knowledge = knowledge_svc.knowledge_update(
-            knowledge=knowledge, data=data, reason=reason, actor=self.actor
+    def update_item(self, obj, *, data, reason):
+        return knowledge_svc.knowledge_update(
+            knowledge=obj, data=data, reason=reason, actor=self.actor
         )
-        return Response(KnowledgeSerializer(knowledge).data)
 
-    def destroy(self, request, pk=None):
-        knowledge = self.get_object()
-        knowledge_svc.knowledge_soft_delete(
-            knowledge=knowledge, actor=self.actor, reason=self.reason_from_delete()
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def delete_item(self, obj, *, reason):
+        knowledge_svc.knowledge_soft_delete(knowledge=obj, reason=reason, actor=self.actor)
 
-    @extend_schema(
-        summary="Restore a soft-deleted knowledge item",
-        request=ReasonSerializer,
-        responses={200: KnowledgeSerializer, **ERRORS},
-    )
-    @action(detail=True, methods=["post"])
-    def restore(self, request, pk=None):
-        knowledge = self.get_object()
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        knowledge = knowledge_svc.knowledge_restore(
-            knowledge=knowledge, actor=self.actor, **body.validated_data
-        )
-        return Response(KnowledgeSerializer(knowledge).data)
+    def restore_item(self, obj, *, reason):
+        return knowledge_svc.knowledge_restore(knowledge=obj, reason=reason, actor=self.actor)
 
     @extend_schema(
         summary="Close a knowledge item: it stopped being true (kept, no longer current)",
@@ -147,15 +124,6 @@ class KnowledgeViewSet(CuratedViewSet):
             knowledge=knowledge, superseded_by=successor, actor=self.actor, **data
         )
         return Response(KnowledgeSerializer(knowledge).data)
-
-    @extend_schema(
-        summary="Audit history of a knowledge item, or the item as it was at a moment",
-        parameters=[AS_OF, INCLUDE_DELETED, *PAGE],
-        responses={200: HISTORY_RESPONSE, **ERRORS},
-    )
-    @action(detail=True, methods=["get"])
-    def history(self, request, pk=None):
-        return self.history_of(self.get_object())
 
     @extend_schema(
         summary="The memories a knowledge item was drawn from",

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from memories import selectors
 from memories.models import Lesson
@@ -53,6 +51,16 @@ from .base import (
         parameters=[REASON_QUERY],
         responses={204: OpenApiResponse(description="Deleted; restorable."), 404: NOT_FOUND},
     ),
+    restore=extend_schema(
+        summary="Restore a soft-deleted lesson",
+        request=ReasonSerializer,
+        responses={200: LessonSerializer, **ERRORS},
+    ),
+    history=extend_schema(
+        summary="Audit history of a lesson, or the lesson as it was at a moment",
+        parameters=[AS_OF, INCLUDE_DELETED, *PAGE],
+        responses={200: HISTORY_RESPONSE, **ERRORS},
+    ),
 )
 class LessonViewSet(CuratedViewSet):
     """Lessons of your teams' spirits: what each learned to do differently."""
@@ -60,67 +68,28 @@ class LessonViewSet(CuratedViewSet):
     queryset = Lesson.objects.all()
     object_type = "lesson"
     serializer_class = LessonSerializer
+    create_serializer_class = LessonCreateSerializer
+    update_serializer_class = LessonUpdateSerializer
     filterset_class = LessonFilter
     read_actions = CuratedViewSet.read_actions | {"memories"}
 
     def queryset_for(self, *, include_deleted: bool):
         return selectors.lesson_queryset(include_deleted=include_deleted)
 
-    def list(self, request):
-        return self.paginated(self.filter_queryset(self.get_queryset()), LessonSerializer)
-
-    def retrieve(self, request, pk=None):
-        return Response(LessonSerializer(self.get_object()).data)
-
-    def create(self, request):
-        body = LessonCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        spirit_id, reason = data.pop("spirit_id"), data.pop("reason", "")
+    def create_item(self, *, spirit, data, reason):
         memory_ids = data.pop("memory_ids", ())
-        spirit = selectors.spirit_for_write(spirit_id=spirit_id, team_ids=self.team_ids)
-        lesson = lesson_svc.lesson_create(
+        return lesson_svc.lesson_create(
             spirit=spirit, data=data, memory_ids=memory_ids, reason=reason, actor=self.actor
         )
-        return Response(LessonSerializer(lesson).data, status=status.HTTP_201_CREATED)
 
-    def partial_update(self, request, pk=None):
-        lesson = self.get_object()
-        body = LessonUpdateSerializer(data=request.data, partial=True)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        reason = data.pop("reason", "")
-        lesson = lesson_svc.lesson_update(lesson=lesson, data=data, reason=reason, actor=self.actor)
-        return Response(LessonSerializer(lesson).data)
+    def update_item(self, obj, *, data, reason):
+        return lesson_svc.lesson_update(lesson=obj, data=data, reason=reason, actor=self.actor)
 
-    def destroy(self, request, pk=None):
-        lesson = self.get_object()
-        lesson_svc.lesson_soft_delete(
-            lesson=lesson, actor=self.actor, reason=self.reason_from_delete()
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def delete_item(self, obj, *, reason):
+        lesson_svc.lesson_soft_delete(lesson=obj, reason=reason, actor=self.actor)
 
-    @extend_schema(
-        summary="Restore a soft-deleted lesson",
-        request=ReasonSerializer,
-        responses={200: LessonSerializer, **ERRORS},
-    )
-    @action(detail=True, methods=["post"])
-    def restore(self, request, pk=None):
-        lesson = self.get_object()
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        lesson = lesson_svc.lesson_restore(lesson=lesson, actor=self.actor, **body.validated_data)
-        return Response(LessonSerializer(lesson).data)
-
-    @extend_schema(
-        summary="Audit history of a lesson, or the lesson as it was at a moment",
-        parameters=[AS_OF, INCLUDE_DELETED, *PAGE],
-        responses={200: HISTORY_RESPONSE, **ERRORS},
-    )
-    @action(detail=True, methods=["get"])
-    def history(self, request, pk=None):
-        return self.history_of(self.get_object())
+    def restore_item(self, obj, *, reason):
+        return lesson_svc.lesson_restore(lesson=obj, reason=reason, actor=self.actor)
 
     @extend_schema(
         summary="The memories a lesson was drawn from",

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from memories import selectors
 from memories.models import Memory
@@ -59,6 +57,16 @@ from .memory_operations import MemoryOperationsMixin
         parameters=[REASON_QUERY],
         responses={204: OpenApiResponse(description="Deleted; restorable."), 404: NOT_FOUND},
     ),
+    restore=extend_schema(
+        summary="Restore a soft-deleted memory",
+        request=ReasonSerializer,
+        responses={200: MemorySerializer, **ERRORS},
+    ),
+    history=extend_schema(
+        summary="Audit history of a memory, or the memory as it was at a moment",
+        parameters=[AS_OF, INCLUDE_DELETED, *PAGE],
+        responses={200: HISTORY_RESPONSE, **ERRORS},
+    ),
 )
 class MemoryViewSet(MemoryOperationsMixin, CuratedViewSet):
     """Memories of your teams' spirits. Deleted ones are hidden from reads unless
@@ -67,82 +75,31 @@ class MemoryViewSet(MemoryOperationsMixin, CuratedViewSet):
     queryset = Memory.objects.all()
     object_type = "memory"
     serializer_class = MemorySerializer
+    create_serializer_class = MemoryCreateSerializer
+    update_serializer_class = MemoryUpdateSerializer
     filterset_class = MemoryFilter
     read_actions = CuratedViewSet.read_actions | {"events"}
 
     def queryset_for(self, *, include_deleted: bool):
         return with_related(selectors.memory_queryset(include_deleted=include_deleted))
 
-    def list(self, request):
-        return self.paginated(self.filter_queryset(self.get_queryset()), MemorySerializer)
-
-    def retrieve(self, request, pk=None):
-        return Response(MemorySerializer(self.get_object()).data)
-
-    def create(self, request):
-        body = MemoryCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        spirit_id, reason = data.pop("spirit_id"), data.pop("reason", "")
-        tags, event_ids = data.pop("tags", ()), data.pop("event_ids", ())
-        related_ids = data.pop("related_ids", ())
-        spirit = selectors.spirit_for_write(spirit_id=spirit_id, team_ids=self.team_ids)
-        memory = memory_svc.memory_create(
-            spirit=spirit,
-            data=data,
-            tags=tags,
-            event_ids=event_ids,
-            related_ids=related_ids,
-            reason=reason,
-            actor=self.actor,
+    def create_item(self, *, spirit, data, reason):
+        links = {name: data.pop(name, ()) for name in ("tags", "event_ids", "related_ids")}
+        return memory_svc.memory_create(
+            spirit=spirit, data=data, reason=reason, actor=self.actor, **links
         )
-        return Response(MemorySerializer(memory).data, status=status.HTTP_201_CREATED)
 
-    def partial_update(self, request, pk=None):
-        memory = self.get_object()
-        body = MemoryUpdateSerializer(data=request.data, partial=True)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        tags, reason = data.pop("tags", None), data.pop("reason", "")
-        related_ids = data.pop("related_ids", None)
-        memory = memory_svc.memory_update(
-            memory=memory,
-            data=data,
-            tags=tags,
-            related_ids=related_ids,
-            reason=reason,
-            actor=self.actor,
+    def update_item(self, obj, *, data, reason):
+        links = {name: data.pop(name, None) for name in ("tags", "related_ids")}
+        return memory_svc.memory_update(
+            memory=obj, data=data, reason=reason, actor=self.actor, **links
         )
-        return Response(MemorySerializer(memory).data)
 
-    def destroy(self, request, pk=None):
-        memory = self.get_object()
-        memory_svc.memory_soft_delete(
-            memory=memory, actor=self.actor, reason=self.reason_from_delete()
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def delete_item(self, obj, *, reason):
+        memory_svc.memory_soft_delete(memory=obj, reason=reason, actor=self.actor)
 
-    @extend_schema(
-        summary="Restore a soft-deleted memory",
-        request=ReasonSerializer,
-        responses={200: MemorySerializer, **ERRORS},
-    )
-    @action(detail=True, methods=["post"])
-    def restore(self, request, pk=None):
-        memory = self.get_object()
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        memory = memory_svc.memory_restore(memory=memory, actor=self.actor, **body.validated_data)
-        return Response(MemorySerializer(memory).data)
-
-    @extend_schema(
-        summary="Audit history of a memory, or the memory as it was at a moment",
-        parameters=[AS_OF, INCLUDE_DELETED, *PAGE],
-        responses={200: HISTORY_RESPONSE, **ERRORS},
-    )
-    @action(detail=True, methods=["get"])
-    def history(self, request, pk=None):
-        return self.history_of(self.get_object())
+    def restore_item(self, obj, *, reason):
+        return memory_svc.memory_restore(memory=obj, reason=reason, actor=self.actor)
 
     @extend_schema(
         summary="The events a memory was made from, with link strength",
