@@ -44,6 +44,8 @@ class Event(SoftDeleteModel):
     # EventEmbedding: ingest's multi-row INSERT stays on plain types, which Django sends as
     # UNNEST arrays (a vector column makes it fall back to one placeholder per value: 2x slower).
     enriched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by synthesis (memories.synthesis) when the event went into a memory; NULL = pending.
+    synthesized_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -72,6 +74,12 @@ class Event(SoftDeleteModel):
                 fields=["created_at"],
                 condition=models.Q(enriched_at__isnull=True),
                 name="event_pending_enrich_idx",
+            ),
+            # Synthesis: a spirit's live events not yet in a memory, oldest first.
+            models.Index(
+                fields=["spirit", "occurred_at"],
+                condition=models.Q(synthesized_at__isnull=True, deleted_at__isnull=True),
+                name="event_pending_synth_idx",
             ),
         ]
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from uuid import UUID
+
+import redis
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
-from memories import embedding
+from memories import embedding, synthesis
 
 # Transient: the database went away or is restarting. Anything else is a bug and is not retried.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
@@ -49,3 +54,61 @@ def embed_pending(self) -> int:
             )
         total += len(ids)
     return total
+
+
+# --- Synthesis -----------------------------------------------------------------------------------
+
+
+def _debounce_key(spirit_id: str) -> str:
+    return f"elephantasm:synthesis:trigger:{spirit_id}"
+
+
+@functools.cache
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=5)
+
+
+def _debounce_client() -> redis.Redis:
+    return _redis(settings.CELERY_BROKER_URL)
+
+
+def _trigger_synthesis(spirit_id: str) -> bool:
+    """Enqueue synthesize_spirit in SYNTHESIS_DEBOUNCE_SECONDS unless a trigger is already
+    pending for the spirit (Redis SET NX EX). Returns whether one was enqueued."""
+    delay = settings.SYNTHESIS_DEBOUNCE_SECONDS
+    # The key outlives the countdown a little so a busy worker's backlog does not let a burst
+    # through; synthesize_spirit deletes it when it starts.
+    if not _debounce_client().set(_debounce_key(spirit_id), "1", nx=True, ex=delay + 60):
+        return False
+    synthesize_spirit.apply_async((spirit_id,), countdown=delay)
+    return True
+
+
+def enqueue_synthesis(spirit_id: UUID | str) -> None:
+    """After the current transaction commits, trigger a (debounced) synthesis of the spirit.
+    A Redis failure is logged, not raised (`robust`): the sweep enqueues the spirit later."""
+    sid = str(spirit_id)
+    transaction.on_commit(lambda: _trigger_synthesis(sid), robust=True)
+
+
+@shared_task(bind=True, name="memories.tasks.synthesize_spirit", queue="synthesis", **SAFE_DELIVERY)
+def synthesize_spirit(self, spirit_id: str, force: bool = False) -> int:
+    """Synthesis of the spirit's pending events if its gate says so (idempotent). Returns how
+    many memories were written. A full batch enqueues the next one at once."""
+    with contextlib.suppress(redis.RedisError):  # the key only debounces; it expires anyway
+        _debounce_client().delete(_debounce_key(spirit_id))
+    limit = settings.SYNTHESIS_MAX_EVENTS_PER_RUN
+    memories = synthesis.synthesize_spirit(spirit_id=spirit_id, force=force, limit=limit)
+    if memories and sum(m.metadata["synthesis"]["event_count"] for m in memories) >= limit:
+        transaction.on_commit(lambda: synthesize_spirit.delay(spirit_id), robust=True)
+    return len(memories)
+
+
+@shared_task(bind=True, name="memories.tasks.synthesis_sweep", queue="maintenance", **SAFE_DELIVERY)
+def synthesis_sweep(self) -> int:
+    """Sweep: enqueue synthesize_spirit for every spirit with pending events (its gate decides).
+    Returns how many spirits were enqueued."""
+    ids = [str(i) for i in synthesis.spirits_with_pending_events()]
+    for spirit_id in ids:
+        transaction.on_commit(lambda sid=spirit_id: synthesize_spirit.delay(sid), robust=True)
+    return len(ids)

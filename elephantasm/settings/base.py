@@ -213,6 +213,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Every queue the project's tasks use (a worker of `make run` and docker compose consumes them all).
 WORKER_QUEUES = ("default", "maintenance", "enrich", "embed", "synthesis", "dream", "webhooks")
+# Synthesis (events -> memories): ingest triggers one run per spirit this many seconds after the
+# first event of a burst; a run takes at most this many pending events (a full one enqueues more).
+SYNTHESIS_DEBOUNCE_SECONDS = env.int("SYNTHESIS_DEBOUNCE_SECONDS", default=30)
+SYNTHESIS_MAX_EVENTS_PER_RUN = env.int("SYNTHESIS_MAX_EVENTS_PER_RUN", default=1000)
 # Minutes without an event after which an active session becomes idle.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 CELERY_BEAT_SCHEDULE = {
@@ -229,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
     "memories-embed-pending": {
         "task": "memories.tasks.embed_pending",
         "schedule": env.int("EMBED_SWEEP_SECONDS", default=300),
+        "options": {"queue": "maintenance", "expires": 240},
+    },
+    "memories-synthesis-sweep": {
+        "task": "memories.tasks.synthesis_sweep",
+        "schedule": env.int("SYNTHESIS_SWEEP_SECONDS", default=300),
         "options": {"queue": "maintenance", "expires": 240},
     },
 }

@@ -100,6 +100,13 @@ def _enqueue_enrichment(event_ids: list[UUID]) -> None:
     enqueue_enrichment(event_ids)
 
 
+def _enqueue_synthesis(spirit_id: UUID) -> None:
+    """A debounced synthesis of the spirit once this transaction commits (memories.tasks)."""
+    from memories.tasks import enqueue_synthesis
+
+    enqueue_synthesis(spirit_id)
+
+
 @transaction.atomic
 def event_create(*, spirit: Spirit, data: Mapping[str, Any]) -> Event:
     """Record one event of `spirit`.
@@ -116,6 +123,7 @@ def event_create(*, spirit: Spirit, data: Mapping[str, Any]) -> Event:
         deleted = Event.all_objects.filter(pk=stored_id, deleted_at__isnull=False).exists()
         raise DuplicateEvent(existing_id=stored_id, existing_deleted=deleted)
     _enqueue_enrichment([event.pk])
+    _enqueue_synthesis(spirit.pk)
     return event
 
 
@@ -158,5 +166,8 @@ def events_bulk_create(*, spirit: Spirit, items: list[Mapping[str, Any]]) -> lis
         results[index] = BulkItemResult(index, status, id=stored_id)
     for index, earlier in repeats:
         results[index] = BulkItemResult(index, ItemStatus.DUPLICATE, id=results[earlier].id)
-    _enqueue_enrichment([r.id for r in results if r.status == ItemStatus.CREATED])
+    created = [r.id for r in results if r.status == ItemStatus.CREATED]
+    _enqueue_enrichment(created)
+    if created:
+        _enqueue_synthesis(spirit.pk)
     return results  # type: ignore[return-value]

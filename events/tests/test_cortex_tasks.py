@@ -60,7 +60,7 @@ def test_event_create_enqueues_its_event_after_commit(
         event = event_create(spirit=spirit, data={"event_type": "message.in", "content": "hi"})
         assert enqueued == []  # nothing published before the commit
 
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # enrichment, and the debounced synthesis trigger (memories)
     assert enqueued == [[str(event.pk)]]
 
 
