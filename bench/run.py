@@ -185,7 +185,12 @@ def raw_rows(spirit, calls: int, size: int) -> tuple[str, list[str], list[list[t
                 **payload,
                 "occurred_at": at + timedelta(milliseconds=i),
             }
-            batch.append(tuple(f.get_db_prep_save(values[f.name], connection) for f in fields))
+            batch.append(
+                tuple(
+                    f.get_db_prep_save(values.get(f.name, f.get_default()), connection)
+                    for f in fields
+                )
+            )
         batches.append(batch)
     return Event._meta.db_table, [f.column for f in fields], batches
 
