@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from elephantasm.ai.embeddings import get_embedder
+from elephantasm.ai.embeddings import embed_by_length, get_embedder
 from elephantasm.ai.tokens import count_tokens_many
 
 from .models import Event, EventEmbedding, EventType
@@ -181,17 +181,6 @@ def embedding_text(event: Event) -> str:
     if event.meta_summary and not event.content.startswith(event.meta_summary.rstrip(ELLIPSIS)):
         return f"{event.meta_summary}\n{event.content}"
     return event.content
-
-
-def embed_by_length(embedder, texts: list[str]) -> list[list[float]]:
-    """`embedder.embed(texts)`, fed shortest first: its batches pad to their longest input, so
-    similar lengths together make ~2x the throughput on mixed texts (measured). Input order kept."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    vectors = embedder.embed([texts[i] for i in order])
-    result: list[list[float]] = [[]] * len(texts)
-    for position, index in enumerate(order):
-        result[index] = vectors[position]
-    return result
 
 
 def _needs_work(model_name: str) -> Q:

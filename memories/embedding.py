@@ -16,7 +16,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.db.models import Q
 
-from elephantasm.ai.embeddings import get_embedder
+from elephantasm.ai.embeddings import embed_by_length, get_embedder
 
 from .models import Knowledge, Lesson, Memory
 
@@ -48,17 +48,6 @@ def embeddable_model(label: str) -> type[models.Model]:
 def embedding_text(obj: models.Model) -> str:
     parts = (getattr(obj, name) for name in TEXT_FIELDS[type(obj)])
     return "\n".join(part.strip() for part in parts if part and part.strip())
-
-
-def embed_by_length(embedder, texts: list[str]) -> list[list[float]]:
-    """`embedder.embed(texts)`, fed shortest first: its batches pad to their longest input, so
-    similar lengths together make ~2x the throughput on mixed texts (measured). Input order kept."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    vectors = embedder.embed([texts[i] for i in order])
-    result: list[list[float]] = [[]] * len(texts)
-    for position, index in enumerate(order):
-        result[index] = vectors[position]
-    return result
 
 
 def embed_stale(

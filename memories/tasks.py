@@ -9,21 +9,10 @@ from uuid import UUID
 import redis
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 
+from elephantasm.tasks import SAFE_DELIVERY
 from memories import embedding, synthesis
-
-# Transient: the database went away or is restarting. Anything else is a bug and is not retried.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
-SAFE_DELIVERY = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": TRANSIENT_ERRORS,
-    "retry_backoff": True,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
 
 
 @shared_task(bind=True, name="memories.tasks.embed_stale", queue="embed", **SAFE_DELIVERY)
