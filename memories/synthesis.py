@@ -190,6 +190,9 @@ def synthesize_spirit(
             )
         )
     Event.all_objects.filter(pk__in=[e.pk for e in events]).update(synthesized_at=now)
+    from .tasks import enqueue_extraction  # tasks imports this module
+
+    enqueue_extraction(m.pk for m in memories)
     return memories
 
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from elephantasm.tasks import SAFE_DELIVERY
-from memories import embedding, synthesis
+from memories import embedding, extraction, synthesis
 
 
 @shared_task(bind=True, name="memories.tasks.embed_stale", queue="embed", **SAFE_DELIVERY)
@@ -101,3 +101,27 @@ def synthesis_sweep(self) -> int:
     for spirit_id in ids:
         transaction.on_commit(lambda sid=spirit_id: synthesize_spirit.delay(sid), robust=True)
     return len(ids)
+
+
+# --- Extraction ----------------------------------------------------------------------------------
+
+
+def enqueue_extraction(memory_ids) -> None:
+    """After the current transaction commits, extract knowledge and lessons from these memories.
+    A broker failure is logged, not raised (`robust`)."""
+    ids = [str(i) for i in memory_ids]
+    if ids:
+        transaction.on_commit(lambda: extract_memories.delay(ids), robust=True)
+
+
+@shared_task(bind=True, name="memories.tasks.extract_memories", queue="synthesis", **SAFE_DELIVERY)
+def extract_memories(self, memory_ids: list[str]) -> dict[str, int]:
+    """Knowledge and lessons from the memories not yet extracted among `memory_ids`
+    (idempotent). Returns how many facts were created, strengthened, closed, and lessons."""
+    result = extraction.extract_from_memories(memory_ids=memory_ids)
+    return {
+        "created": len(result.created),
+        "strengthened": len(result.strengthened),
+        "closed": len(result.closed),
+        "lessons": len(result.lessons),
+    }

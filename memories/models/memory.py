@@ -74,6 +74,8 @@ class Memory(SpiritOwned):
     access_count = models.PositiveIntegerField(default=0)
     last_accessed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Set by extraction (memories.extraction) once knowledge and lessons were drawn from it.
+    extracted_at = models.DateTimeField(null=True, blank=True, editable=False)
     metadata = models.JSONField(
         default=dict, blank=True, validators=[validate_json_object, validate_no_nul]
     )

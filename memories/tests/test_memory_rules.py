@@ -161,3 +161,9 @@ def test_mark_stale_is_not_an_audited_content_change(spirit):
     assert svc.memory_mark_stale(memories=[memory], actor=ACTOR) == 1
     memory.refresh_from_db()
     assert memory.embedding_stale is True and entries(memory) == []
+
+
+def test_pipeline_bookkeeping_fields_are_not_part_of_the_audited_state(spirit):
+    memory = MemoryFactory(spirit=spirit)
+    snapshot = audit.snapshot(memory)
+    assert not {"embedding_stale", "embedding_model", "extracted_at"} & set(snapshot)

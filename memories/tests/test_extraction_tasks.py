@@ -1,0 +1,71 @@
+"""Extraction in Celery: the task, and synthesis enqueueing it after commit."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import InterfaceError, OperationalError
+
+from events.tests.factories import EventFactory
+from memories import tasks
+from memories.models import Knowledge, Memory
+from memories.synthesis import synthesize_spirit
+from memories.tests.factories import MemoryFactory
+
+
+@pytest.fixture
+def extractions(monkeypatch):
+    """The id lists given to extract_memories.delay, instead of publishing them."""
+    calls: list[list[str]] = []
+    monkeypatch.setattr(tasks.extract_memories, "delay", lambda ids: calls.append(ids))
+    return calls
+
+
+def test_extraction_task_is_routed_with_safe_delivery():
+    task = tasks.extract_memories
+    assert task.queue == "synthesis"
+    assert task.acks_late is True and task.reject_on_worker_lost is True
+    assert set(task.autoretry_for) == {OperationalError, InterfaceError}
+
+
+@pytest.mark.django_db
+def test_the_task_extracts_and_is_idempotent(spirit):
+    memory = MemoryFactory(spirit=spirit, content="My name is Ada. Always be brief.")
+
+    assert tasks.extract_memories([str(memory.pk)]) == {
+        "created": 1,
+        "strengthened": 0,
+        "closed": 0,
+        "lessons": 1,
+    }
+    assert tasks.extract_memories([str(memory.pk)]) == {
+        "created": 0,
+        "strengthened": 0,
+        "closed": 0,
+        "lessons": 0,
+    }
+
+
+@pytest.mark.django_db
+def test_synthesis_enqueues_extraction_of_its_memories_on_commit(
+    spirit, extractions, django_capture_on_commit_callbacks
+):
+    EventFactory(spirit=spirit, role="user", content="I live in Paris.")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        memories = synthesize_spirit(spirit_id=spirit.pk, force=True)
+        assert extractions == []  # nothing before the commit
+
+    assert extractions == [[str(m.pk) for m in memories]] and len(memories) == 1
+    tasks.extract_memories(extractions[0])
+    assert Knowledge.objects.get(spirit=spirit).content == "The user lives in Paris."
+    assert Memory.objects.get().extracted_at is not None
+
+
+@pytest.mark.django_db
+def test_synthesis_without_new_memories_enqueues_nothing(
+    spirit, extractions, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert synthesize_spirit(spirit_id=spirit.pk, force=True) == []
+
+    assert extractions == []
