@@ -10,6 +10,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from pgvector.django import HnswIndex
 
 
 class SoftDeleteQuerySet(models.QuerySet):
@@ -49,3 +50,10 @@ class SoftDeleteModel(BaseModel):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+def cosine_hnsw_index(name: str, field: str = "embedding") -> HnswIndex:
+    """The HNSW index every vector column gets: cosine distance, m=16, ef_construction=64."""
+    return HnswIndex(
+        name=name, fields=[field], m=16, ef_construction=64, opclasses=["vector_cosine_ops"]
+    )

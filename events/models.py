@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from pgvector.django import HnswIndex, VectorField
+from pgvector.django import VectorField
 
-from elephantasm.models import BaseModel, SoftDeleteModel
+from elephantasm.models import BaseModel, SoftDeleteModel, cosine_hnsw_index
 from elephantasm.validators import validate_json_object, validate_no_nul
 from spirits.models import Spirit
 
@@ -99,13 +99,7 @@ class EventEmbedding(models.Model):
 
     class Meta:
         indexes = [
-            HnswIndex(
-                name="event_embedding_hnsw",
-                fields=["embedding"],
-                m=16,
-                ef_construction=64,
-                opclasses=["vector_cosine_ops"],
-            ),
+            cosine_hnsw_index("event_embedding_hnsw"),
         ]
 
     def __str__(self) -> str:

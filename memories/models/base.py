@@ -25,6 +25,20 @@ def unit_interval_check(field: str, name: str) -> models.CheckConstraint:
     )
 
 
+def not_empty_check(field: str, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=~models.Q(**{field: ""}), name=name)
+
+
+def ordered_check(start: str, end: str, name: str) -> models.CheckConstraint:
+    """start <= end when both are set."""
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{start}__isnull": True})
+        | models.Q(**{f"{end}__isnull": True})
+        | models.Q(**{f"{start}__lte": models.F(end)}),
+        name=name,
+    )
+
+
 def search_vector_field(*weighted: tuple[str, str]) -> models.GeneratedField:
     """A stored tsvector computed by PostgreSQL from (field, weight) pairs."""
     vectors = [SearchVector(f, weight=w, config=TEXT_SEARCH_CONFIG) for f, w in weighted]

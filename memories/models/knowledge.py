@@ -2,11 +2,18 @@ from __future__ import annotations
 
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from pgvector.django import HnswIndex
 
+from elephantasm.models import cosine_hnsw_index
 from elephantasm.validators import validate_no_nul
 
-from .base import SpiritOwned, search_vector_field, unit_interval_check, unit_interval_field
+from .base import (
+    SpiritOwned,
+    not_empty_check,
+    ordered_check,
+    search_vector_field,
+    unit_interval_check,
+    unit_interval_field,
+)
 
 
 class KnowledgeType(models.TextChoices):
@@ -48,26 +55,13 @@ class Knowledge(SpiritOwned):
         verbose_name_plural = "knowledge"
         constraints = [
             unit_interval_check("confidence", "knowledge_confidence_range"),
-            models.CheckConstraint(
-                condition=~models.Q(content=""), name="knowledge_content_not_empty"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(valid_from__isnull=True)
-                | models.Q(valid_to__isnull=True)
-                | models.Q(valid_from__lte=models.F("valid_to")),
-                name="knowledge_validity_ordered",
-            ),
+            not_empty_check("content", "knowledge_content_not_empty"),
+            ordered_check("valid_from", "valid_to", "knowledge_validity_ordered"),
         ]
         indexes = [
             models.Index(fields=["spirit", "knowledge_type"], name="knowledge_spirit_type_idx"),
             GinIndex(fields=["search_vector"], name="knowledge_search_gin"),
-            HnswIndex(
-                name="knowledge_embedding_hnsw",
-                fields=["embedding"],
-                m=16,
-                ef_construction=64,
-                opclasses=["vector_cosine_ops"],
-            ),
+            cosine_hnsw_index("knowledge_embedding_hnsw"),
         ]
 
     def __str__(self) -> str:

@@ -2,11 +2,17 @@ from __future__ import annotations
 
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from pgvector.django import HnswIndex
 
+from elephantasm.models import cosine_hnsw_index
 from elephantasm.validators import validate_no_nul
 
-from .base import SpiritOwned, search_vector_field, unit_interval_check, unit_interval_field
+from .base import (
+    SpiritOwned,
+    not_empty_check,
+    search_vector_field,
+    unit_interval_check,
+    unit_interval_field,
+)
 
 
 class LessonStatus(models.TextChoices):
@@ -33,20 +39,12 @@ class Lesson(SpiritOwned):
     class Meta:
         constraints = [
             unit_interval_check("confidence", "lesson_confidence_range"),
-            models.CheckConstraint(
-                condition=~models.Q(statement=""), name="lesson_statement_not_empty"
-            ),
+            not_empty_check("statement", "lesson_statement_not_empty"),
         ]
         indexes = [
             models.Index(fields=["spirit", "status"], name="lesson_spirit_status_idx"),
             GinIndex(fields=["search_vector"], name="lesson_search_gin"),
-            HnswIndex(
-                name="lesson_embedding_hnsw",
-                fields=["embedding"],
-                m=16,
-                ef_construction=64,
-                opclasses=["vector_cosine_ops"],
-            ),
+            cosine_hnsw_index("lesson_embedding_hnsw"),
         ]
 
     def __str__(self) -> str:

@@ -2,11 +2,18 @@ from __future__ import annotations
 
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from pgvector.django import HnswIndex
 
+from elephantasm.models import cosine_hnsw_index
 from elephantasm.validators import validate_json_object, validate_no_nul
 
-from .base import SpiritOwned, search_vector_field, unit_interval_check, unit_interval_field
+from .base import (
+    SpiritOwned,
+    not_empty_check,
+    ordered_check,
+    search_vector_field,
+    unit_interval_check,
+    unit_interval_field,
+)
 
 
 class MemoryType(models.TextChoices):
@@ -89,27 +96,14 @@ class Memory(SpiritOwned):
         constraints = [
             unit_interval_check("importance", "memory_importance_range"),
             unit_interval_check("confidence", "memory_confidence_range"),
-            models.CheckConstraint(
-                condition=~models.Q(content=""), name="memory_content_not_empty"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(time_start__isnull=True)
-                | models.Q(time_end__isnull=True)
-                | models.Q(time_start__lte=models.F("time_end")),
-                name="memory_time_span_ordered",
-            ),
+            not_empty_check("content", "memory_content_not_empty"),
+            ordered_check("time_start", "time_end", "memory_time_span_ordered"),
         ]
         indexes = [
             models.Index(fields=["spirit", "-created_at"], name="memory_spirit_created_idx"),
             models.Index(fields=["spirit", "status", "tier"], name="memory_spirit_status_idx"),
             GinIndex(fields=["search_vector"], name="memory_search_gin"),
-            HnswIndex(
-                name="memory_embedding_hnsw",
-                fields=["embedding"],
-                m=16,
-                ef_construction=64,
-                opclasses=["vector_cosine_ops"],
-            ),
+            cosine_hnsw_index("memory_embedding_hnsw"),
         ]
 
     def __str__(self) -> str:
