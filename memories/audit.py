@@ -18,7 +18,14 @@ from .models import AuditEntry, Identity, Knowledge, Lesson, Memory
 
 # Fields never snapshotted: derived by the database or the pipeline (which changes them without
 # audit entries), large, or not content.
-_SKIPPED = {"embedding", "search_vector", "embedding_stale", "embedding_model", "extracted_at"}
+_SKIPPED = {
+    "embedding",
+    "search_vector",
+    "embedding_stale",
+    "embedding_model",
+    "extracted_at",
+    "decay",
+}
 
 
 def object_type_of(obj: models.Model) -> str:

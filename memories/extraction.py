@@ -1,15 +1,28 @@
-"""Extraction: knowledge (facts) and lessons drawn from new memories, by deterministic rules.
+"""Extraction: knowledge (facts) and lessons drawn from new memories, by rules or a language model.
 
-Offline, no language model. `extract_from_memories` takes each live memory among the given ids
-whose `extracted_at` is NULL (locking it, skipping rows another worker holds), finds candidate
-statements in it, writes them through the knowledge and lesson services (so every write is
-audited, by `Actor.system("extraction")`) and sets `extracted_at`. Idempotent: a processed memory
-is never processed again. Nothing happens for a spirit whose `extraction.enabled` is false (its
-memories stay unprocessed).
+`extract_from_memories` takes each live memory among the given ids whose `extracted_at` is NULL
+(locking it, skipping rows another worker holds), finds candidate statements in it, writes them
+through the knowledge and lesson services (so every write is audited, by
+`Actor.system("extraction")`) and sets `extracted_at`. Idempotent: a processed memory is never
+processed again. Nothing happens for a spirit whose `extraction.enabled` is false (its memories
+stay unprocessed).
 
-Which text: in a synthesized memory (`metadata["synthesis"]`, one "role: text" line per event)
-only the user's lines ("user: …", prefix removed); otherwise the whole content. The text is split
-into sentences at . ! ? and line breaks.
+Without a language model (the default) the candidates come from the deterministic rules below,
+in one transaction. With one (`elephantasm.ai.llm.get_language_model()`), in two phases, as the
+model is never called inside a transaction: first, outside any transaction, the model is asked
+for each unextracted memory's facts and lessons (`memories.llm_prompts`: facts as {topic,
+content, confidence}, lessons as {statement, rationale, confidence}); then one transaction locks
+the memories (`SKIP LOCKED`, `extracted_at` still NULL) and writes the candidates exactly as the
+rules' (below). A memory whose content changed in between gets the rules' candidates instead.
+When the model's answers stay invalid or it refuses (`PermanentLanguageModelError`), that memory
+gets the rules' candidates; when retries run out on a passing failure
+(`TransientLanguageModelError`) the error is raised before anything is written and the Celery
+task retries later.
+
+Which text (rules): in a synthesized memory (`metadata["synthesis"]`, one "role: text" line per
+event) only the user's lines ("user: …", prefix removed) — unless the language model wrote it
+(method "llm": prose, no such lines), then, like any other memory, the whole content. The text is
+split into sentences at . ! ? and line breaks.
 
 FACT candidates: a sentence (normalised: lowercase, punctuation dropped) matching one of the
 rules below, first match wins. Each gives a `topic` key — the slot a contradicting fact would
@@ -29,7 +42,15 @@ Values longer than 80 characters are not facts. A sentence that is no fact may b
 candidate: one with a normative cue — it starts (after an optional "please") with "always",
 "never", "don't", "do not", "remember to", "make sure" or "next time", or it contains "should" —
 and is no question (does not end with "?"); confidence 0.6.
-Candidates below the spirit's `extraction.min_confidence` are dropped.
+Candidates below the spirit's `extraction.min_confidence` are dropped (the model's too).
+
+The model's FACT topics are brought to the same keys (`topic_key`): lowercase, each part
+between ":" normalised as above; "a|b" pairs sorted; a leading "the user's" dropped;
+"favourite|favorite|preferred <x>" becomes "preference:<x>", "preferences:" and "tools:"
+become "preference:" and "tool:"; and a few synonyms name the rules' slots ("full name" →
+name; "city", "home city", "residence" → location; "company", "workplace" → employer).
+A topic that normalises to nothing drops the fact. The model's content is stored as given
+(whitespace collapsed), its lessons capitalised and ended with "." like the rules'.
 
 Writing a FACT (per spirit, among current FACT knowledge — not closed, not deleted — of its topic):
 - one with the same normalised content: *strengthened* — the memory is linked as provenance,
@@ -44,6 +65,7 @@ otherwise one is created, with the memory as provenance.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -52,12 +74,17 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from elephantasm.ai.llm import (
+    TransientLanguageModelError,  # noqa: F401 - raised through; the task retries on it
+    get_language_model,
+)
 from teams.actors import Actor
 
 from .models import Knowledge, KnowledgeMemory, KnowledgeType, Lesson, LessonMemory, Memory
 from .services.knowledge import knowledge_close, knowledge_create, knowledge_update, link_memories
 from .services.lessons import lesson_create, lesson_update
 
+logger = logging.getLogger(__name__)
 ACTOR = Actor.system("extraction")
 STRENGTHEN_RATE = 0.3
 VALUE_MAX_CHARS = 80
@@ -140,6 +167,7 @@ class FactCandidate:
 class LessonCandidate:
     statement: str
     confidence: float = LESSON_CONFIDENCE
+    rationale: str = ""  # the memory is named when empty
 
 
 @dataclass(slots=True)
@@ -153,6 +181,9 @@ class ExtractionResult:
 def source_text(memory: Memory) -> str:
     """The user's lines of a synthesized memory (prefix removed), else the whole content."""
     if not isinstance(memory.metadata, dict) or "synthesis" not in memory.metadata:
+        return memory.content
+    synthesis = memory.metadata["synthesis"]
+    if isinstance(synthesis, dict) and synthesis.get("method") == "llm":  # prose, no role lines
         return memory.content
     return "\n".join(
         _USER_LINE.sub("", line) for line in memory.content.splitlines() if _USER_LINE.match(line)
@@ -314,7 +345,7 @@ def _write_lesson(memory: Memory, lesson: LessonCandidate, result: ExtractionRes
             spirit=memory.spirit,
             data={
                 "statement": lesson.statement,
-                "rationale": f"Said in memory {memory.pk}.",
+                "rationale": lesson.rationale or f"Said in memory {memory.pk}.",
                 "confidence": lesson.confidence,
             },
             actor=ACTOR,
@@ -324,13 +355,30 @@ def _write_lesson(memory: Memory, lesson: LessonCandidate, result: ExtractionRes
     )
 
 
-@transaction.atomic
 def extract_from_memories(*, memory_ids: Iterable[UUID | str]) -> ExtractionResult:
-    """Knowledge and lessons from the memories among `memory_ids` not yet extracted (rules in the
-    module docstring). Memories of spirits with extraction disabled are left untouched."""
+    """Knowledge and lessons from the memories among `memory_ids` not yet extracted (rules, or
+    the language model, as in the module docstring). Memories of spirits with extraction
+    disabled are left untouched. With a language model, call it outside a transaction."""
+    ids = list(memory_ids)
+    model = get_language_model()
+    if model is None:
+        return _extract(ids, planned=None)
+    from .extraction_llm import plan_memories  # it imports this module
+
+    planned = plan_memories(model, ids)
+    return _extract(list(planned), planned=planned)
+
+
+@transaction.atomic
+def _extract(ids: list, planned: dict | None) -> ExtractionResult:
+    """Lock the memories (skipping rows another worker holds), write their candidates — the
+    planned ones when the content is still what the model read, the rules' otherwise — and mark
+    them extracted."""
     result = ExtractionResult()
+    if not ids:
+        return result
     memories = list(
-        Memory.objects.filter(pk__in=list(memory_ids), extracted_at__isnull=True)
+        Memory.objects.filter(pk__in=ids, extracted_at__isnull=True)
         .select_related("spirit")
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("created_at", "id")
@@ -340,7 +388,11 @@ def extract_from_memories(*, memory_ids: Iterable[UUID | str]) -> ExtractionResu
         cfg = memory.spirit.effective_config["extraction"]
         if not cfg["enabled"]:
             continue
-        facts, lessons = candidates(memory, cfg["min_confidence"])
+        plan = planned.get(memory.pk) if planned is not None else None
+        if plan is not None and plan.content == memory.content:
+            facts, lessons = plan.facts, plan.lessons
+        else:
+            facts, lessons = candidates(memory, cfg["min_confidence"])
         for fact in facts:
             _write_fact(memory, fact, result)
         for lesson in lessons:

@@ -1,17 +1,33 @@
 """Synthesis: a spirit's pending events become episodic memories, with provenance.
 
 An event is *pending* while it is live and `synthesized_at` is NULL. A per-spirit gate
-(`synthesis_due`) decides when enough has accumulated; `synthesize_spirit` then locks the pending
-events (skipping rows another worker holds), groups them into episodes, writes one memory per
-episode (linked to its events, so the time span follows) and marks exactly those events
-synthesized — all in one transaction, so an event is never synthesized twice, even with two
-workers racing on one spirit, and a crash in the middle leaves everything pending.
+(`synthesis_due`) decides when enough has accumulated; `synthesize_spirit` then groups the pending
+events into episodes, writes one memory per episode (linked to its events, so the time span
+follows) and marks exactly those events synthesized. An event is never synthesized twice, even
+with two workers racing on one spirit, and a crash in the middle leaves everything pending.
 
-Offline and deterministic: the memory is an extractive digest of its events.
+Offline (no language model, the default): in one transaction, lock the pending events (skipping
+rows another worker holds), group what was locked, and write each memory as an extractive digest
+of its events (`metadata["synthesis"]["method"] == "offline"`).
+
+With a language model (`elephantasm.ai.llm.get_language_model()`), in two phases, because the
+model is never called inside a transaction:
+1. outside any transaction: read the pending events (oldest first, at most `limit`), check the
+   gate, group the episodes and ask the model for each episode's memory (content, summary,
+   subject, importance, memory type: episodic, semantic or procedural; `memories.llm_prompts`);
+2. in one transaction: lock those events (`SKIP LOCKED`) and write a memory only for the episodes
+   whose events are *all* still pending and locked by this run; any other episode is left whole
+   for the next run, never half-written.
+Such a memory has `extraction_model` = the model's name and method "llm". When the model's
+answers stay invalid or it refuses the request (`PermanentLanguageModelError`), that episode gets
+the offline digest (method "offline", the error in `metadata["synthesis"]["llm_error"]`). When
+retries run out on a passing failure (`TransientLanguageModelError`: 429, 5xx, timeouts) the error
+is raised before anything is written: the events stay pending and the Celery task retries later.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,13 +38,21 @@ from django.db import transaction
 from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
+from elephantasm.ai.llm import (
+    ChatModel,
+    PermanentLanguageModelError,
+    TransientLanguageModelError,  # noqa: F401 - raised through; the tasks retry on it
+    get_language_model,
+)
 from events.models import Event
 from spirits.models import Spirit
 from teams.actors import Actor
 
+from .llm_prompts import SYNTHESIS_SCHEMA, SYNTHESIS_SYSTEM, clean, episode_prompt
 from .models import Memory, MemorySource, MemoryType
 from .services.memories import memory_create
 
+logger = logging.getLogger(__name__)
 ACTOR = Actor.system("synthesis")
 LINE_MAX_CHARS = 500
 CONTENT_MAX_CHARS = 20_000
@@ -139,57 +163,170 @@ def episode_memory_data(episode: Sequence[Event]) -> dict[str, Any]:
         "subject": session_id[:255],
         "importance": max(scores) if scores else DEFAULT_IMPORTANCE,
         "confidence": CONFIDENCE,
-        "metadata": {"synthesis": {"event_count": len(episode), "session_id": session_id}},
+        "metadata": {
+            "synthesis": {
+                "event_count": len(episode),
+                "session_id": session_id,
+                "method": "offline",
+            }
+        },
     }
 
 
-@transaction.atomic
+def model_memory_data(model: ChatModel, spirit_id, episode: Sequence[Event]) -> dict[str, Any]:
+    """The fields of the memory of one episode, written by the language model; the offline digest
+    when the model's answers stay invalid or it refuses (`PermanentLanguageModelError`).
+    A `TransientLanguageModelError` is raised."""
+    try:
+        answer = model.complete_json(
+            system=SYNTHESIS_SYSTEM,
+            user=episode_prompt(episode),
+            schema=SYNTHESIS_SCHEMA,
+            purpose="synthesis",
+            spirit_id=spirit_id,
+        )
+        content = clean(answer["content"])
+        if not content:
+            raise PermanentLanguageModelError("the memory's content was empty once cleaned")
+    except PermanentLanguageModelError as exc:
+        logger.warning(
+            "synthesis of spirit %s: %s gave no usable memory for an episode of %d events (%s); "
+            "using the offline digest",
+            spirit_id,
+            model.model,
+            len(episode),
+            exc,
+        )
+        data = episode_memory_data(episode)
+        data["metadata"]["synthesis"]["llm_error"] = str(exc)[:300]
+        return data
+    session_id = episode[0].session_id
+    return {
+        "memory_type": answer.get("memory_type", MemoryType.EPISODIC),
+        "source_type": MemorySource.EXTRACTION,
+        "content": content,
+        "summary": _clip(clean(answer["summary"]), SUMMARY_MAX_CHARS),
+        "subject": clean(answer["subject"])[:255],
+        "importance": float(answer["importance"]),
+        "confidence": CONFIDENCE,
+        "extraction_model": model.model[:255],
+        "metadata": {
+            "synthesis": {"event_count": len(episode), "session_id": session_id, "method": "llm"}
+        },
+    }
+
+
 def synthesize_spirit(
     *, spirit_id: UUID | str, now: datetime | None = None, force: bool = False, limit: int = 1000
 ) -> list[Memory]:
     """Turn the spirit's pending events (at most `limit`, oldest first) into episodic memories.
 
-    Locks the pending events it can get (`SKIP LOCKED`: a concurrent run keeps the others),
-    re-checks the gate on those (unless `force`), writes one memory per episode and marks the
-    events synthesized. Returns the new memories (none when the spirit is gone, disabled, or
-    the gate says not yet). Idempotent: a second call finds nothing pending.
+    Takes only the pending events it can lock (`SKIP LOCKED`: a concurrent run keeps the others),
+    checks the gate on them (unless `force`), writes one memory per episode and marks the events
+    synthesized. Returns the new memories (none when the spirit is gone, disabled, or the gate
+    says not yet). Idempotent: a second call finds nothing pending. With a language model, the
+    model is asked outside any transaction and the writes follow (see the module docstring).
     """
     now = now or timezone.now()
-    spirit = Spirit.objects.filter(pk=spirit_id).first()
+    model = get_language_model()
+    if model is None:
+        return _synthesize_offline(spirit_id=spirit_id, now=now, force=force, limit=limit)
+    spirit, cfg = _enabled_spirit(spirit_id)
     if spirit is None:
         return []
+    events = list(pending_events(spirit.pk).order_by("occurred_at", "id")[:limit])
+    if not events or not (force or _gate(cfg, events, now).due):
+        return []
+    drafts = [
+        (episode, model_memory_data(model, spirit.pk, episode))
+        for episode in group_episodes(events, cfg["episode_gap_minutes"])
+    ]
+    return _write_whole_episodes(spirit_id=spirit.pk, drafts=drafts, now=now)
+
+
+def _enabled_spirit(spirit_id) -> tuple[Spirit | None, dict[str, Any]]:
+    """The live spirit and its synthesis config; (None, {}) when it is gone or disabled."""
+    spirit = Spirit.objects.filter(pk=spirit_id).first()
+    if spirit is None:
+        return None, {}
     cfg = spirit.effective_config["synthesis"]
-    if not cfg["enabled"]:
+    return (spirit, cfg) if cfg["enabled"] else (None, {})
+
+
+def _gate(cfg: dict[str, Any], events: Sequence[Event], now: datetime) -> GateResult:
+    return _score(
+        cfg,
+        count=len(events),
+        tokens=sum(e.token_count for e in events),
+        oldest=events[0].occurred_at,
+        now=now,
+    )
+
+
+@transaction.atomic
+def _synthesize_offline(
+    *, spirit_id: UUID | str, now: datetime, force: bool, limit: int
+) -> list[Memory]:
+    spirit, cfg = _enabled_spirit(spirit_id)
+    if spirit is None:
         return []
     events = list(
         pending_events(spirit.pk)
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("occurred_at", "id")[:limit]
     )
-    if not events:
+    if not events or not (force or _gate(cfg, events, now).due):
         return []
-    if not force:
-        gate = _score(
-            cfg,
-            count=len(events),
-            tokens=sum(e.token_count for e in events),
-            oldest=events[0].occurred_at,
-            now=now,
+    drafts = [
+        (episode, episode_memory_data(episode))
+        for episode in group_episodes(events, cfg["episode_gap_minutes"])
+    ]
+    return _write(spirit, drafts, now)
+
+
+@transaction.atomic
+def _write_whole_episodes(
+    *, spirit_id: UUID | str, drafts: list[tuple[list[Event], dict[str, Any]]], now: datetime
+) -> list[Memory]:
+    """Write the drafts whose events are all still pending and now locked by this run."""
+    spirit = Spirit.objects.filter(pk=spirit_id).first()
+    if spirit is None:
+        return []
+    locked = set(
+        pending_events(spirit_id)
+        .filter(pk__in=[e.pk for episode, _ in drafts for e in episode])
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", flat=True)
+    )
+    whole = [(ep, data) for ep, data in drafts if all(e.pk in locked for e in ep)]
+    if len(whole) < len(drafts):
+        logger.info(
+            "synthesis of spirit %s: %d of %d episodes changed or are held by another run; "
+            "left for the next run",
+            spirit_id,
+            len(drafts) - len(whole),
+            len(drafts),
         )
-        if not gate.due:
-            return []
-    memories = []
-    for episode in group_episodes(events, cfg["episode_gap_minutes"]):
-        memories.append(
-            memory_create(
-                spirit=spirit,
-                data=episode_memory_data(episode),
-                actor=ACTOR,
-                event_ids=[e.pk for e in episode],
-                reason=f"synthesis of {len(episode)} events",
-            )
+    return _write(spirit, whole, now)
+
+
+def _write(
+    spirit: Spirit, drafts: list[tuple[list[Event], dict[str, Any]]], now: datetime
+) -> list[Memory]:
+    """One memory per episode, linked to its events, which are marked synthesized."""
+    memories = [
+        memory_create(
+            spirit=spirit,
+            data=data,
+            actor=ACTOR,
+            event_ids=[e.pk for e in episode],
+            reason=f"synthesis of {len(episode)} events",
         )
-    Event.all_objects.filter(pk__in=[e.pk for e in events]).update(synthesized_at=now)
+        for episode, data in drafts
+    ]
+    Event.all_objects.filter(pk__in=[e.pk for episode, _ in drafts for e in episode]).update(
+        synthesized_at=now
+    )
     from .tasks import enqueue_extraction  # tasks imports this module
 
     enqueue_extraction(m.pk for m in memories)

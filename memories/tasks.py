@@ -11,8 +11,16 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
+from elephantasm.ai.llm import TransientLanguageModelError
 from elephantasm.tasks import SAFE_DELIVERY
-from memories import embedding, extraction, synthesis
+from memories import embedding, evolution, extraction, synthesis
+from memories.dreamer import run as dreamer_run
+
+# Steps that may ask a language model also retry when it stayed unavailable (retries ran out on
+# 429/5xx/timeouts): their input stays pending until then.
+MODEL_DELIVERY = SAFE_DELIVERY | {
+    "autoretry_for": (*SAFE_DELIVERY["autoretry_for"], TransientLanguageModelError)
+}
 
 
 @shared_task(bind=True, name="memories.tasks.embed_stale", queue="embed", **SAFE_DELIVERY)
@@ -23,25 +31,30 @@ def embed_stale(self, model_label: str, ids: list[str] | None = None) -> int:
     return embedding.embed_stale(model=model, ids=ids, batch_size=settings.EMBED_BATCH_SIZE)
 
 
+def enqueue_embedding(model_label: str, ids) -> int:
+    """After the current transaction commits, embed these rows of `model_label` (the stale
+    ones among them), EMBED_BATCH_SIZE ids per task. A broker failure is logged, not raised
+    (`robust`): the sweep finds them. Returns how many ids."""
+    ids = [str(i) for i in ids]
+    size = settings.EMBED_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        transaction.on_commit(
+            lambda chunk=chunk: embed_stale.delay(model_label, chunk), robust=True
+        )
+    return len(ids)
+
+
 @shared_task(bind=True, name="memories.tasks.embed_pending", queue="maintenance", **SAFE_DELIVERY)
 def embed_pending(self) -> int:
     """Sweep: enqueue embedding of stale memories, knowledge and lessons, EMBED_BATCH_SIZE ids
     per task, at most EMBED_SWEEP_LIMIT rows per model. Returns how many were enqueued."""
     total = 0
-    size = settings.EMBED_BATCH_SIZE
     for label in embedding.MODEL_LABELS.values():
-        ids = [
-            str(i)
-            for i in embedding.stale_ids(
-                model=embedding.embeddable_model(label), limit=settings.EMBED_SWEEP_LIMIT
-            )
-        ]
-        for start in range(0, len(ids), size):
-            chunk = ids[start : start + size]
-            transaction.on_commit(
-                lambda label=label, chunk=chunk: embed_stale.delay(label, chunk), robust=True
-            )
-        total += len(ids)
+        model = embedding.embeddable_model(label)
+        total += enqueue_embedding(
+            label, embedding.stale_ids(model=model, limit=settings.EMBED_SWEEP_LIMIT)
+        )
     return total
 
 
@@ -80,7 +93,9 @@ def enqueue_synthesis(spirit_id: UUID | str) -> None:
     transaction.on_commit(lambda: _trigger_synthesis(sid), robust=True)
 
 
-@shared_task(bind=True, name="memories.tasks.synthesize_spirit", queue="synthesis", **SAFE_DELIVERY)
+@shared_task(
+    bind=True, name="memories.tasks.synthesize_spirit", queue="synthesis", **MODEL_DELIVERY
+)
 def synthesize_spirit(self, spirit_id: str, force: bool = False) -> int:
     """Synthesis of the spirit's pending events if its gate says so (idempotent). Returns how
     many memories were written. A full batch enqueues the next one at once."""
@@ -88,6 +103,7 @@ def synthesize_spirit(self, spirit_id: str, force: bool = False) -> int:
         _debounce_client().delete(_debounce_key(spirit_id))
     limit = settings.SYNTHESIS_MAX_EVENTS_PER_RUN
     memories = synthesis.synthesize_spirit(spirit_id=spirit_id, force=force, limit=limit)
+    enqueue_embedding("memories.memory", [m.pk for m in memories])
     if memories and sum(m.metadata["synthesis"]["event_count"] for m in memories) >= limit:
         transaction.on_commit(lambda: synthesize_spirit.delay(spirit_id), robust=True)
     return len(memories)
@@ -103,6 +119,27 @@ def synthesis_sweep(self) -> int:
     return len(ids)
 
 
+# --- The Dreamer ---------------------------------------------------------------------------------
+
+
+@shared_task(bind=True, name="memories.tasks.dream", queue="dream", **SAFE_DELIVERY)
+def dream(self, session_id: str) -> dict | None:
+    """Run a queued dream session (idempotent: a session no longer queued is left as it is).
+    Returns its status and stats."""
+    session = dreamer_run.dream_run(session_id=session_id)
+    if session is None:
+        return None
+    merged = session.actions.filter(kind="merge").values_list("memory_id", flat=True)
+    enqueue_embedding("memories.memory", merged)
+    return {"status": session.status, "stats": session.stats}
+
+
+@shared_task(bind=True, name="memories.tasks.dream_sweep", queue="maintenance", **SAFE_DELIVERY)
+def dream_sweep(self) -> int:
+    """Sweep: queue a dream for each spirit due; re-enqueue dreams whose task was lost."""
+    return dreamer_run.schedule_dreams()
+
+
 # --- Extraction ----------------------------------------------------------------------------------
 
 
@@ -114,14 +151,37 @@ def enqueue_extraction(memory_ids) -> None:
         transaction.on_commit(lambda: extract_memories.delay(ids), robust=True)
 
 
-@shared_task(bind=True, name="memories.tasks.extract_memories", queue="synthesis", **SAFE_DELIVERY)
+@shared_task(bind=True, name="memories.tasks.extract_memories", queue="synthesis", **MODEL_DELIVERY)
 def extract_memories(self, memory_ids: list[str]) -> dict[str, int]:
     """Knowledge and lessons from the memories not yet extracted among `memory_ids`
     (idempotent). Returns how many facts were created, strengthened, closed, and lessons."""
     result = extraction.extract_from_memories(memory_ids=memory_ids)
+    enqueue_embedding("memories.knowledge", [k.pk for k in result.created])
+    enqueue_embedding("memories.lesson", [lesson.pk for lesson in result.lessons])
+    touched = [*result.created, *result.strengthened, *result.lessons]
+    for spirit_id in sorted({str(item.spirit_id) for item in touched}):
+        enqueue_identity_evolution(spirit_id)
     return {
         "created": len(result.created),
         "strengthened": len(result.strengthened),
         "closed": len(result.closed),
         "lessons": len(result.lessons),
     }
+
+
+# --- Identity evolution --------------------------------------------------------------------------
+
+
+def enqueue_identity_evolution(spirit_id: UUID | str) -> None:
+    """After the current transaction commits, evolve the spirit's identity if its gate says so.
+    A broker failure is logged, not raised (`robust`): the next extraction enqueues it again."""
+    sid = str(spirit_id)
+    transaction.on_commit(lambda: evolve_identity.delay(sid), robust=True)
+
+
+@shared_task(bind=True, name="memories.tasks.evolve_identity", queue="synthesis", **SAFE_DELIVERY)
+def evolve_identity(self, spirit_id: str) -> int | None:
+    """Revise the spirit's identity by the evolution rules if its gate says so (idempotent).
+    Returns the identity's version, or None when it was not due."""
+    identity = evolution.evolve_identity(spirit_id=spirit_id)
+    return None if identity is None else identity.version

@@ -1,6 +1,6 @@
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -10,6 +10,8 @@ from elephantasm.admin import (
     TeamScopedAdminMixin,
     adopt,
 )
+from elephantasm.api.errors import ApplicationError
+from teams.actors import Actor
 
 from .models import Spirit
 from .services import (
@@ -38,6 +40,7 @@ class SpiritAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "description", "team__slug", "=id"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
+    actions = [*SoftDeleteAdminMixin.actions, "dream_now"]
     fields = [
         "id",
         "team",
@@ -80,6 +83,22 @@ class SpiritAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin):
         else:
             fields = {f: form.cleaned_data[f] for f in EDITABLE_FIELDS if f in form.cleaned_data}
             adopt(obj, spirit_create(team=form.cleaned_data["team"], **fields))
+
+    @admin.action(description="Dream now (queue a dream of each selected spirit)")
+    def dream_now(self, request, queryset):
+        from memories.dreamer.run import dream_request  # memories builds on spirits
+        from memories.models import DreamTrigger
+
+        actor = Actor.for_user(request.user)
+        queued = 0
+        for spirit in queryset.filter(deleted_at__isnull=True):
+            try:
+                dream_request(spirit=spirit, trigger=DreamTrigger.ADMIN, actor=actor)
+                queued += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{spirit}: {exc.message}", messages.WARNING)
+        if queued:
+            self.message_user(request, f"Queued {queued} dream(s).", messages.SUCCESS)
 
     def soft_delete_object(self, obj) -> None:
         spirit_soft_delete(spirit=obj)

@@ -47,9 +47,22 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "properties": {
                 "enabled": {"type": "boolean"},
                 "decay_half_life_days": {"type": "number", "exclusiveMinimum": 0},
+                "hot_above": _unit,
+                "warm_above": _unit,
+                "decaying_below": _unit,
                 "archive_below": _unit,
+                "merge": {"type": "boolean"},
                 "merge_similarity": _unit,
                 "schedule_hours": _positive_int,
+                "idle_minutes": {"type": "integer", "minimum": 0},
+            },
+        },
+        "identity": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "enabled": {"type": "boolean"},
+                "revise_after": _positive_int,
             },
         },
         "retrieval": {
@@ -80,10 +93,16 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "dreamer": {
         "enabled": True,
         "decay_half_life_days": 30,
+        "hot_above": 0.6,
+        "warm_above": 0.25,
+        "decaying_below": 0.25,
         "archive_below": 0.1,
+        "merge": True,
         "merge_similarity": 0.92,
         "schedule_hours": 24,
+        "idle_minutes": 15,
     },
+    "identity": {"enabled": True, "revise_after": 5},
     "retrieval": {"pack_max_tokens": 4000, "vector_weight": 0.5, "text_weight": 0.5},
 }
 

@@ -210,6 +210,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers a task not acknowledged within this many seconds (a worker killed mid-task).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Every queue the project's tasks use (a worker of `make run` and docker compose consumes them all).
 WORKER_QUEUES = ("default", "maintenance", "enrich", "embed", "synthesis", "dream", "webhooks")
@@ -217,6 +221,13 @@ WORKER_QUEUES = ("default", "maintenance", "enrich", "embed", "synthesis", "drea
 # first event of a burst; a run takes at most this many pending events (a full one enqueues more).
 SYNTHESIS_DEBOUNCE_SECONDS = env.int("SYNTHESIS_DEBOUNCE_SECONDS", default=30)
 SYNTHESIS_MAX_EVENTS_PER_RUN = env.int("SYNTHESIS_MAX_EVENTS_PER_RUN", default=1000)
+# The Dreamer: the sweep queues a dream for each spirit due (config dreamer.schedule_hours and
+# idle_minutes) every DREAM_SWEEP_SECONDS, and re-enqueues a dream queued longer than
+# DREAM_REQUEUE_MINUTES (its task was lost). A dream probes at most DREAM_MERGE_PROBES memories for
+# near-duplicates.
+DREAM_SWEEP_SECONDS = env.int("DREAM_SWEEP_SECONDS", default=900)
+DREAM_REQUEUE_MINUTES = env.int("DREAM_REQUEUE_MINUTES", default=30)
+DREAM_MERGE_PROBES = env.int("DREAM_MERGE_PROBES", default=2000)
 # Minutes without an event after which an active session becomes idle.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 CELERY_BEAT_SCHEDULE = {
@@ -234,6 +245,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "memories.tasks.embed_pending",
         "schedule": env.int("EMBED_SWEEP_SECONDS", default=300),
         "options": {"queue": "maintenance", "expires": 240},
+    },
+    "memories-dream-sweep": {
+        "task": "memories.tasks.dream_sweep",
+        "schedule": DREAM_SWEEP_SECONDS,
+        "options": {"queue": "maintenance", "expires": 600},
     },
     "memories-synthesis-sweep": {
         "task": "memories.tasks.synthesis_sweep",

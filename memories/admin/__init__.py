@@ -3,6 +3,6 @@
 Every write goes through memories.services (and so into the audit log); nothing hard-deletes.
 """
 
-from . import audit, identity, knowledge, lessons, memory
+from . import audit, dreams, identity, knowledge, lessons, memory
 
-__all__ = ["audit", "identity", "knowledge", "lessons", "memory"]
+__all__ = ["audit", "dreams", "identity", "knowledge", "lessons", "memory"]

@@ -7,11 +7,13 @@ under /api/v1/, the explicit paths before the router so they win.
 
 from django.urls import path
 
+from .views.dreams import DreamViewSet, SpiritDreamsViewSet
 from .views.events import EventMemoriesViewSet
 from .views.identity import IdentityViewSet
 from .views.knowledge import KnowledgeViewSet
 from .views.lessons import LessonViewSet
 from .views.memories import MemoryViewSet
+from .views.pipeline import PipelineViewSet
 
 
 def register(router) -> None:
@@ -19,6 +21,7 @@ def register(router) -> None:
     router.register("memories", MemoryViewSet, basename="memory")
     router.register("knowledge", KnowledgeViewSet, basename="knowledge")
     router.register("lessons", LessonViewSet, basename="lesson")
+    router.register("dreams", DreamViewSet, basename="dream")
 
 
 urlpatterns = [
@@ -31,6 +34,16 @@ urlpatterns = [
         "spirits/<uuid:spirit_id>/identity/history/",
         IdentityViewSet.as_view({"get": "history"}),
         name="spirit-identity-history",
+    ),
+    path(
+        "spirits/<uuid:spirit_id>/dreams/",
+        SpiritDreamsViewSet.as_view({"get": "list", "post": "create"}),
+        name="spirit-dreams",
+    ),
+    path(
+        "spirits/<uuid:spirit_id>/pipeline/",
+        PipelineViewSet.as_view({"get": "retrieve"}),
+        name="spirit-pipeline",
     ),
     path(
         "events/<uuid:event_id>/memories/",

@@ -1,4 +1,5 @@
 from .audit import AuditAction, AuditEntry
+from .dream import DreamAction, DreamActionKind, DreamSession, DreamStatus, DreamTrigger
 from .identity import Identity
 from .knowledge import Knowledge, KnowledgeMemory, KnowledgeType
 from .lesson import Lesson, LessonMemory, LessonStatus
@@ -12,10 +13,16 @@ from .memory import (
     MemoryTier,
     MemoryType,
 )
+from .pipeline import PipelineFailure
 
 __all__ = [
     "AuditAction",
     "AuditEntry",
+    "DreamAction",
+    "DreamActionKind",
+    "DreamSession",
+    "DreamStatus",
+    "DreamTrigger",
     "Identity",
     "Knowledge",
     "KnowledgeMemory",
@@ -32,4 +39,5 @@ __all__ = [
     "MemoryTag",
     "MemoryTier",
     "MemoryType",
+    "PipelineFailure",
 ]

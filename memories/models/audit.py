@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     CLOSE = "close", "Close (no longer valid)"
     REVISE = "revise", "Revise"
     PURGE = "purge", "Purge"
+    ROLLBACK = "rollback", "Roll back"
 
 
 class AuditEntry(models.Model):

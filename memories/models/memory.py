@@ -78,6 +78,9 @@ class Memory(SpiritOwned):
     extraction_model = models.CharField(max_length=255, blank=True)
     time_start = models.DateTimeField(null=True, blank=True)
     time_end = models.DateTimeField(null=True, blank=True)
+    # How far the memory has faded (0 fresh .. 1 forgotten), set by the Dreamer from its age and
+    # how often it is used (memories.dreamer.decay). Derived, like the embedding: not audited.
+    decay = unit_interval_field(default=0.0)
     access_count = models.PositiveIntegerField(default=0)
     last_accessed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -96,6 +99,7 @@ class Memory(SpiritOwned):
         constraints = [
             unit_interval_check("importance", "memory_importance_range"),
             unit_interval_check("confidence", "memory_confidence_range"),
+            unit_interval_check("decay", "memory_decay_range"),
             not_empty_check("content", "memory_content_not_empty"),
             ordered_check("time_start", "time_end", "memory_time_span_ordered"),
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import InterfaceError, OperationalError
 
+from elephantasm.ai.llm import TransientLanguageModelError
 from events.tests.factories import EventFactory
 from memories import tasks
 from memories.models import Knowledge, Memory
@@ -24,7 +25,11 @@ def test_extraction_task_is_routed_with_safe_delivery():
     task = tasks.extract_memories
     assert task.queue == "synthesis"
     assert task.acks_late is True and task.reject_on_worker_lost is True
-    assert set(task.autoretry_for) == {OperationalError, InterfaceError}
+    assert set(task.autoretry_for) == {
+        OperationalError,
+        InterfaceError,
+        TransientLanguageModelError,
+    }
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.test import override_settings
 
 from elephantasm import celery_app
+from elephantasm.ai.llm import TransientLanguageModelError
 from events.models import Event
 from events.services import event_create, events_bulk_create
 from events.tests.factories import EventFactory
@@ -47,14 +48,15 @@ def debounce_key(spirit) -> str:
 
 
 def test_synthesis_tasks_are_routed_with_safe_delivery_and_transient_retries_only():
-    for task, queue in [
-        (tasks.synthesize_spirit, "synthesis"),
-        (tasks.synthesis_sweep, "maintenance"),
+    # A language model's passing failures (retries ran out on 429/5xx) are transient too.
+    for task, queue, retried in [
+        (tasks.synthesize_spirit, "synthesis", {TransientLanguageModelError}),
+        (tasks.synthesis_sweep, "maintenance", set()),
     ]:
         assert task.queue == queue
         assert task.acks_late is True
         assert task.reject_on_worker_lost is True
-        assert set(task.autoretry_for) == {OperationalError, InterfaceError}
+        assert set(task.autoretry_for) == {OperationalError, InterfaceError, *retried}
         assert task.max_retries == 5
     beat = settings.CELERY_BEAT_SCHEDULE["memories-synthesis-sweep"]
     assert beat["task"] == tasks.synthesis_sweep.name

@@ -69,6 +69,7 @@ class MemorySerializer(serializers.ModelSerializer):
             "extraction_model",
             "time_start",
             "time_end",
+            "decay",
             "access_count",
             "last_accessed_at",
             "expires_at",
