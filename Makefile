@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format bench migrate
+.PHONY: install run test lint format bench eval migrate
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,6 @@ migrate: install
 
 bench: install
 	$(PY) scripts/with_redis.py -- $(PY) bench/run.py
+
+eval: install
+	$(PY) scripts/with_redis.py -- $(PY) bench/eval/run.py

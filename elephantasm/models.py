@@ -12,6 +12,9 @@ from django.db import models
 from django.utils import timezone
 from pgvector.django import HnswIndex
 
+# The PostgreSQL text search configuration of every full-text vector and query.
+TEXT_SEARCH_CONFIG = "english"
+
 
 class SoftDeleteQuerySet(models.QuerySet):
     def alive(self):

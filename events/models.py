@@ -1,13 +1,26 @@
 from __future__ import annotations
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchConfig, SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from pgvector.django import VectorField
 
-from elephantasm.models import BaseModel, SoftDeleteModel, cosine_hnsw_index
+from elephantasm.models import TEXT_SEARCH_CONFIG, BaseModel, SoftDeleteModel, cosine_hnsw_index
 from elephantasm.validators import validate_json_object, validate_no_nul
 from spirits.models import Spirit
+
+
+def content_search_vector() -> models.Func:
+    """`to_tsvector('english', content)`: events keep no stored tsvector (ingest stays lean);
+    full-text search on events uses this expression, which the GIN index repeats exactly."""
+    return models.Func(
+        SearchConfig(TEXT_SEARCH_CONFIG),
+        models.F("content"),
+        function="to_tsvector",
+        output_field=SearchVectorField(),
+    )
 
 
 class EventType(models.TextChoices):
@@ -62,6 +75,7 @@ class Event(SoftDeleteModel):
             models.CheckConstraint(condition=~models.Q(content=""), name="event_content_not_empty"),
         ]
         indexes = [
+            GinIndex(content_search_vector(), name="event_content_search_gin"),
             models.Index(fields=["spirit", "-occurred_at"], name="event_spirit_occurred_idx"),
             models.Index(
                 fields=["spirit", "session_id", "occurred_at"], name="event_spirit_session_idx"

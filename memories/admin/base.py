@@ -26,9 +26,9 @@ from elephantasm.admin import (
     adopt,
 )
 from elephantasm.api.errors import ApplicationError
+from elephantasm.models import TEXT_SEARCH_CONFIG
 from teams.actors import Actor
 
-from ..models.base import TEXT_SEARCH_CONFIG
 from . import display
 from .filters import parse_uuid
 from .forms import with_refusal

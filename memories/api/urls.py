@@ -14,6 +14,7 @@ from .views.knowledge import KnowledgeViewSet
 from .views.lessons import LessonViewSet
 from .views.memories import MemoryViewSet
 from .views.pipeline import PipelineViewSet
+from .views.search import SpiritSearchViewSet
 
 
 def register(router) -> None:
@@ -44,6 +45,11 @@ urlpatterns = [
         "spirits/<uuid:spirit_id>/pipeline/",
         PipelineViewSet.as_view({"get": "retrieve"}),
         name="spirit-pipeline",
+    ),
+    path(
+        "spirits/<uuid:spirit_id>/search/",
+        SpiritSearchViewSet.as_view({"post": "create"}),
+        name="spirit-search",
     ),
     path(
         "events/<uuid:event_id>/memories/",

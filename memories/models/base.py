@@ -7,10 +7,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from pgvector.django import VectorField
 
-from elephantasm.models import SoftDeleteModel
+from elephantasm.models import TEXT_SEARCH_CONFIG, SoftDeleteModel
 
 EMBEDDING_DIMENSIONS = 384
-TEXT_SEARCH_CONFIG = "english"
 
 
 def unit_interval_field(default: float = 0.5, **kwargs) -> models.FloatField:

@@ -1,0 +1,91 @@
+"""Weighted reciprocal rank fusion of a vector list and a text list.
+
+    score(item) = vector_weight / (rrf_k + vector_rank) + text_weight / (rrf_k + text_rank)
+
+a term counting only when the item is in that list (ranks start at 1). Ranks are within a kind:
+each kind's lists are ranked on their own, then all kinds are merged by score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from .query import KINDS
+
+
+@dataclass(slots=True)
+class Reasons:
+    """Why an item matched: its place and measure in each list (None: not in that list)."""
+
+    vector_rank: int | None = None
+    vector_similarity: float | None = None
+    text_rank: int | None = None
+    text_score: float | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "vector_rank": self.vector_rank,
+            "vector_similarity": self.vector_similarity,
+            "text_rank": self.text_rank,
+            "text_score": self.text_score,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    vector: float
+    text: float
+    rrf_k: int
+
+
+@dataclass(slots=True)
+class Fused:
+    kind: str
+    id: UUID
+    score: float
+    reasons: Reasons
+
+
+def fuse(
+    vector: dict[str, list[tuple[UUID, float]]],
+    text: dict[str, list[tuple[UUID, float]]],
+    weights: Weights,
+) -> list[Fused]:
+    """All candidates, best first. `vector` holds (id, cosine distance) per kind, `text` holds
+    (id, ts_rank_cd) per kind; each list is (re)sorted here, ties broken by id.
+
+    Ties in score go to the better single rank, then the closer vector, then kind order."""
+    reasons: dict[tuple[str, UUID], Reasons] = {}
+    for kind, rows in vector.items():
+        for rank, (item_id, distance) in enumerate(sorted(rows, key=lambda r: (r[1], str(r[0])))):
+            found = reasons.setdefault((kind, item_id), Reasons())
+            found.vector_rank = rank + 1
+            found.vector_similarity = round(1.0 - float(distance), 6)
+    for kind, rows in text.items():
+        for rank, (item_id, score) in enumerate(sorted(rows, key=lambda r: (-r[1], str(r[0])))):
+            found = reasons.setdefault((kind, item_id), Reasons())
+            found.text_rank = rank + 1
+            found.text_score = round(float(score), 6)
+
+    fused = []
+    for (kind, item_id), why in reasons.items():
+        score = 0.0
+        if why.vector_rank is not None:
+            score += weights.vector / (weights.rrf_k + why.vector_rank)
+        if why.text_rank is not None:
+            score += weights.text / (weights.rrf_k + why.text_rank)
+        fused.append(Fused(kind, item_id, score, why))
+
+    def order(item: Fused):
+        ranks = [r for r in (item.reasons.vector_rank, item.reasons.text_rank) if r is not None]
+        similarity = item.reasons.vector_similarity
+        return (
+            -item.score,
+            min(ranks),
+            -(similarity if similarity is not None else -2.0),
+            KINDS.index(item.kind),
+            str(item.id),
+        )
+
+    return sorted(fused, key=order)

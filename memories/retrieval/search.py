@@ -1,0 +1,142 @@
+"""Hybrid search of one spirit's memory: pgvector HNSW + PostgreSQL full-text, fused by RRF.
+
+1. The query is embedded with the configured embedder (skipped when the vector weight is 0).
+2. Per kind, the `depth` nearest rows by cosine distance, in one transaction with
+   `hnsw.iterative_scan = relaxed_order`: the index scan goes on until enough rows pass the
+   filters (one spirit among many, a status, a tag), so a filtered search still returns k rows.
+3. Per kind, the `depth` best rows by `ts_rank_cd` for the text query (skipped when the text
+   weight is 0 or the query has no searchable word). Events not embedded yet are found here.
+4. Weighted reciprocal rank fusion (`fusion.fuse`); the k best are loaded and returned with
+   their reasons.
+
+The caller scopes: `spirit` must be one the caller may read (the API looks it up through the
+caller's teams).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+
+from elephantasm.ai.embeddings import Embedder, get_embedder
+from elephantasm.models import TEXT_SEARCH_CONFIG
+from spirits.models import Spirit
+
+from .fusion import Fused, Weights, fuse
+from .hits import SearchHit, load_hits
+from .kinds import KIND_SPECS
+from .query import SearchQuery
+
+DEPTH_MIN = 20
+DEPTH_MAX = 200
+EF_SEARCH_MIN = 40
+EF_SEARCH_MAX = 1000
+
+
+@dataclass(slots=True)
+class SearchResult:
+    query: SearchQuery
+    weights: Weights
+    kinds: tuple[str, ...]
+    embedding_model: str | None
+    text_query: str | None  # the tsquery used, None when the text list was skipped
+    hits: list[SearchHit]
+
+
+def candidate_depth(k: int) -> int:
+    """How many candidates each list contributes per kind: deeper than k, so fusion can lift an
+    item that is middling in both lists."""
+    return max(DEPTH_MIN, min(DEPTH_MAX, 2 * k))
+
+
+def resolve_weights(spirit: Spirit, query: SearchQuery) -> Weights:
+    config = spirit.effective_config["retrieval"]
+    vector = query.vector_weight if query.vector_weight is not None else config["vector_weight"]
+    text = query.text_weight if query.text_weight is not None else config["text_weight"]
+    if vector == 0 and text == 0:  # both from config (the request's are checked before)
+        vector = text = 0.5
+    return Weights(vector=float(vector), text=float(text), rrf_k=query.rrf_k)
+
+
+def text_query(text: str, match: str) -> str:
+    """The tsquery (as text) for `text`: `all` is websearch_to_tsquery('english', text) (every
+    word, "quoted phrases", -negation, or); `any` is the same words' lexemes joined by OR, so a
+    paraphrase sharing some words still matches (ts_rank_cd ranks more matched words higher).
+    Empty when the text has no searchable word (only stop words)."""
+    with connection.cursor() as cursor:
+        if match == "all":
+            cursor.execute(
+                "SELECT websearch_to_tsquery(%s::regconfig, %s)::text",
+                [TEXT_SEARCH_CONFIG, text],
+            )
+            return cursor.fetchone()[0] or ""
+        cursor.execute(
+            "SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s))", [TEXT_SEARCH_CONFIG, text]
+        )
+        lexemes = cursor.fetchone()[0] or []
+    return " | ".join(_quoted(lexeme) for lexeme in lexemes)
+
+
+def _quoted(lexeme: str) -> str:
+    """A lexeme as a tsquery operand: quoted, so no character in it is an operator."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+@contextmanager
+def vector_scan(depth: int) -> Iterator[None]:
+    """A transaction whose HNSW scans are iterative (relaxed order: the candidates are sorted
+    again by fusion) with `ef_search` sized to `depth`, so a filtered query still yields `depth`
+    rows. SET LOCAL: the settings end with the transaction."""
+    ef_search = max(EF_SEARCH_MIN, min(EF_SEARCH_MAX, 2 * depth))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+            "set_config('hnsw.ef_search', %s, true)",
+            [str(ef_search)],
+        )
+        yield
+
+
+def search(spirit: Spirit, query: SearchQuery, *, embedder: Embedder | None = None) -> SearchResult:
+    """The k best items of `spirit` for `query` (ValidationFailed when the query is invalid)."""
+    query = query.validated()
+    weights = resolve_weights(spirit, query)
+    kinds = query.searchable_kinds()
+    depth = candidate_depth(query.k)
+
+    vector_lists: dict[str, list[Any]] = {}
+    model_name = None
+    if weights.vector > 0:
+        embedder = embedder or get_embedder()
+        model_name = embedder.model_name
+        [vector] = embedder.embed([query.text])
+        with vector_scan(depth):
+            for kind in kinds:
+                vector_lists[kind] = KIND_SPECS[kind].vector_candidates(
+                    spirit.pk, query, vector, model_name, depth
+                )
+
+    text_lists: dict[str, list[Any]] = {}
+    tsquery_text = None
+    if weights.text > 0:
+        tsquery_text = text_query(query.text, query.text_match)
+        if tsquery_text:
+            for kind in kinds:
+                text_lists[kind] = KIND_SPECS[kind].text_candidates(
+                    spirit.pk, query, tsquery_text, depth
+                )
+
+    fused: list[Fused] = fuse(vector_lists, text_lists, weights)[: query.k]
+    hits = [SearchHit(kind=f.kind, id=f.id, score=f.score, reasons=f.reasons) for f in fused]
+    return SearchResult(
+        query=query,
+        weights=weights,
+        kinds=kinds,
+        embedding_model=model_name,
+        text_query=tsquery_text,
+        hits=load_hits(hits),
+    )

@@ -1,0 +1,433 @@
+"""Hybrid search (memories.retrieval): vector and text lists, fusion, filters, scoping, HNSW."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from django.db import connection
+from pgvector.django import CosineDistance
+
+from elephantasm.ai.embeddings import get_embedder
+from elephantasm.api.errors import ValidationFailed
+from events import cortex
+from events.tests.factories import EventFactory
+from memories import embedding
+from memories.models import (
+    Knowledge,
+    KnowledgeType,
+    Lesson,
+    LessonStatus,
+    Memory,
+    MemoryStatus,
+    MemoryTag,
+    MemoryTier,
+    MemoryType,
+)
+from memories.retrieval import Reasons, SearchQuery, Weights, fuse, search
+from memories.retrieval.kinds import KIND_SPECS
+from memories.retrieval.search import vector_scan
+from spirits.tests.factories import SpiritFactory
+
+from .factories import KnowledgeFactory, LessonFactory, MemoryFactory
+
+pytestmark = pytest.mark.django_db
+MODEL = get_embedder().model_name
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def event(spirit, content: str, *, embed: bool = True, **fields):
+    row = EventFactory(spirit=spirit, content=content, **fields)
+    if embed:
+        cortex.enrich_events(event_ids=[row.pk])
+    return row
+
+
+def memory(spirit, content: str, **fields) -> Memory:
+    row = MemoryFactory(spirit=spirit, content=content, summary=fields.pop("summary", ""), **fields)
+    embedding.embed_stale(model=Memory, ids=[row.pk])
+    return row
+
+
+def knowledge(spirit, content: str, **fields) -> Knowledge:
+    fields.setdefault("topic", "")
+    row = KnowledgeFactory(spirit=spirit, content=content, **fields)
+    embedding.embed_stale(model=Knowledge, ids=[row.pk])
+    return row
+
+
+def lesson(spirit, statement: str, **fields) -> Lesson:
+    row = LessonFactory(spirit=spirit, statement=statement, **fields)
+    embedding.embed_stale(model=Lesson, ids=[row.pk])
+    return row
+
+
+def ids(result) -> list:
+    return [hit.id for hit in result.hits]
+
+
+def find(spirit, text: str, **options):
+    return search(spirit, SearchQuery(text=text, **options))
+
+
+# --- The two lists and their fusion --------------------------------------------------------------
+
+
+def test_a_paraphrase_sharing_no_word_is_found_by_vector_only(spirit):
+    pet = memory(spirit, "Biscuit is the family's golden retriever puppy.")
+    memory(spirit, "The quarterly tax return is due in April.")
+
+    result = find(spirit, "which dog lives with them", kinds=("memories",), k=1, text_match="any")
+
+    [hit] = result.hits
+    assert hit.id == pet.pk and hit.kind == "memory"
+    assert hit.reasons.vector_rank == 1 and hit.reasons.vector_similarity > 0.3
+    assert hit.reasons.text_rank is None and hit.reasons.text_score is None
+    assert result.text_query == "'dog' | 'live'"  # "which", "with", "them": stop words
+
+
+def test_a_rare_word_is_found_by_text_even_in_an_event_not_embedded(spirit):
+    plain = event(spirit, "The zygomorphic orchid bloomed on the balcony.", embed=False)
+    event(spirit, "We talked about the weather in Lisbon.")
+
+    result = find(spirit, "zygomorphic", kinds=("events",))
+
+    assert plain.pk in ids(result)
+    [hit] = [h for h in result.hits if h.id == plain.pk]
+    assert hit.reasons.text_rank == 1 and hit.reasons.text_score > 0
+    assert hit.reasons.vector_rank is None  # it has no vector yet
+    assert hit.kind == "event" and hit.text.startswith("The zygomorphic")
+
+
+def test_an_item_in_both_lists_ranks_above_items_in_one(spirit):
+    both = memory(spirit, "The user prefers Neovim as their code editor.")
+    memory(spirit, "Their favourite text editing program is Emacs with evil mode.")
+    memory(spirit, "Neovim release notes were skimmed quickly.")
+
+    result = find(spirit, "which code editor does the user prefer", kinds=("memories",))
+
+    top = result.hits[0]
+    assert top.id == both.pk
+    assert top.reasons.vector_rank is not None and top.reasons.text_rank is not None
+    assert top.score > result.hits[1].score
+
+
+def test_fusion_is_weighted_reciprocal_rank_fusion():
+    a, b, c = "a", "b", "c"
+    fused = fuse(
+        {"memories": [(b, 0.2), (a, 0.1)]},  # distances: a is nearer
+        {"memories": [(c, 0.9), (a, 0.5)]},  # text scores: c is better
+        Weights(vector=0.7, text=0.3, rrf_k=60),
+    )
+
+    scores = {f.id: f.score for f in fused}
+    assert scores[a] == pytest.approx(0.7 / 61 + 0.3 / 62)
+    assert scores[b] == pytest.approx(0.7 / 62)
+    assert scores[c] == pytest.approx(0.3 / 61)
+    assert [f.id for f in fused] == [a, b, c]
+    assert fused[0].reasons == Reasons(1, 0.9, 2, 0.5)
+
+
+def test_weights_from_the_spirit_config_decide_the_order(team):
+    spirit = SpiritFactory(team=team, config={"retrieval": {"vector_weight": 0, "text_weight": 1}})
+    memory(spirit, "Biscuit is the family's golden retriever puppy.")
+    texty = memory(spirit, "A dog was mentioned once.")
+
+    result = find(spirit, "which dog do they own", kinds=("memories",))
+
+    assert ids(result) == [texty.pk]
+    assert result.weights == Weights(vector=0.0, text=1.0, rrf_k=60)
+    assert result.embedding_model is None  # no vector list: the query is not even embedded
+
+
+def test_request_weights_override_the_config(team):
+    spirit = SpiritFactory(team=team, config={"retrieval": {"vector_weight": 0, "text_weight": 1}})
+    pet = memory(spirit, "Biscuit is the family's golden retriever puppy.")
+    house = memory(spirit, "We live in a small house in the countryside.")
+
+    by_config = find(spirit, "which dog lives with them", kinds=("memories",), text_match="any")
+    by_request = find(
+        spirit, "which dog lives with them", kinds=("memories",), vector_weight=1, text_weight=0
+    )
+
+    assert ids(by_config) == [house.pk]
+    assert ids(by_request)[0] == pet.pk
+    assert all(h.reasons.text_rank is None for h in by_request.hits)
+
+
+def test_all_mode_needs_every_word_and_any_mode_one(spirit):
+    memory(spirit, "The user lives in Porto.")
+
+    any_word = find(spirit, "user lives Lisbon", text_weight=1, vector_weight=0, text_match="any")
+    assert len(any_word.hits) == 1
+    assert (
+        find(spirit, "user lives Lisbon", text_weight=1, vector_weight=0, text_match="all").hits
+        == []
+    )
+
+
+def test_a_query_of_stop_words_only_skips_the_text_list(spirit):
+    memory(spirit, "The user lives in Porto.")
+
+    result = find(spirit, "the and of", kinds=("memories",))
+
+    assert result.text_query == ""
+    assert all(h.reasons.text_rank is None for h in result.hits)
+
+
+# --- Filters, liveness, scoping ------------------------------------------------------------------
+
+
+def test_event_filters_types_session_and_time(spirit):
+    kept = event(spirit, "Deploy the billing service on Friday.", session_id="s-a", occurred_at=T0)
+    event(spirit, "Deploy the billing service on Friday!", session_id="s-b", occurred_at=T0)
+    event(
+        spirit,
+        "Deploy the billing service on Friday?",
+        session_id="s-a",
+        event_type="message.out",
+        occurred_at=T0,
+    )
+    event(
+        spirit,
+        "Deploy the billing service, Friday.",
+        session_id="s-a",
+        occurred_at=T0 - timedelta(days=9),
+    )
+
+    result = find(
+        spirit,
+        "deploy billing",
+        types=("message.in",),
+        session_id="s-a",
+        occurred_after=T0 - timedelta(days=1),
+        occurred_before=T0 + timedelta(days=1),
+    )
+
+    assert ids(result) == [kept.pk]
+    assert result.kinds == ("events",)  # memories have no message.in type
+
+
+def test_deleted_events_and_other_spirits_are_never_found(spirit):
+    event(spirit, "The launch code word is marmalade.", deleted_at=T0)
+    event(SpiritFactory(team=spirit.team), "The launch code word is marmalade.")
+
+    assert find(spirit, "launch code word marmalade").hits == []
+
+
+def test_memory_filters_tiers_tags_types_and_session(spirit):
+    kept = memory(
+        spirit, "Standup is at nine.", tier=MemoryTier.WARM, memory_type=MemoryType.SEMANTIC
+    )
+    MemoryTag.objects.create(memory=kept, name="work")
+    linked = event(spirit, "Standup is at nine.", session_id="s-1")
+    kept.events.add(linked)
+    other_tier = memory(
+        spirit, "Standup is at nine!", tier=MemoryTier.HOT, memory_type=MemoryType.SEMANTIC
+    )
+    MemoryTag.objects.create(memory=other_tier, name="work")
+    memory(spirit, "Standup is at nine?", tier=MemoryTier.WARM, memory_type=MemoryType.SEMANTIC)
+
+    result = find(
+        spirit,
+        "standup",
+        tiers=("warm",),
+        tags=("work", "home"),
+        types=("semantic",),
+        session_id="s-1",
+    )
+
+    assert ids(result) == [kept.pk]
+    assert result.kinds == ("memories",)
+    assert result.hits[0].tags == ["work"] and result.hits[0].tier == "warm"
+
+
+def test_memory_time_range_keeps_memories_whose_span_overlaps_it(spirit):
+    inside = memory(
+        spirit, "Hiking trip to Sintra.", time_start=T0, time_end=T0 + timedelta(hours=2)
+    )
+    memory(
+        spirit,
+        "Hiking trip to Sintra again.",
+        time_start=T0 - timedelta(days=30),
+        time_end=T0 - timedelta(days=29),
+    )
+
+    result = find(
+        spirit, "hiking Sintra", kinds=("memories",), occurred_after=T0 + timedelta(hours=1)
+    )
+
+    assert ids(result) == [inside.pk]
+
+
+def test_archived_and_superseded_memories_only_with_include_archived(spirit):
+    live = memory(spirit, "The wifi password is on the fridge.")
+    archived = memory(
+        spirit, "The wifi password is under the router.", status=MemoryStatus.ARCHIVED
+    )
+    superseded = memory(
+        spirit, "The wifi password is in the drawer.", status=MemoryStatus.SUPERSEDED
+    )
+
+    default = find(spirit, "wifi password", kinds=("memories",))
+    everything = find(spirit, "wifi password", kinds=("memories",), include_archived=True)
+    asked = find(spirit, "wifi password", kinds=("memories",), statuses=("archived",))
+
+    assert ids(default) == [live.pk]
+    assert set(ids(everything)) == {live.pk, archived.pk, superseded.pk}
+    assert ids(asked) == [archived.pk]
+
+
+def test_knowledge_is_current_only_unless_include_archived(spirit):
+    current = knowledge(spirit, "The office is in Berlin.", knowledge_type=KnowledgeType.FACT)
+    closed = knowledge(
+        spirit, "The office is in Munich.", knowledge_type=KnowledgeType.FACT, valid_to=T0
+    )
+    knowledge(spirit, "Offices are places of work.", knowledge_type=KnowledgeType.CONCEPT)
+
+    default = find(spirit, "office city", kinds=("knowledge",), types=("FACT",))
+    everything = find(
+        spirit, "office city", kinds=("knowledge",), types=("FACT",), include_archived=True
+    )
+
+    assert ids(default) == [current.pk]
+    assert set(ids(everything)) == {current.pk, closed.pk}
+    assert default.hits[0].type == "FACT" and default.hits[0].kind == "knowledge"
+
+
+def test_lessons_skip_retired_ones_and_filter_by_status(spirit):
+    active = lesson(spirit, "Confirm the timezone before scheduling meetings.")
+    proposed = lesson(
+        spirit, "Confirm the timezone of meeting invites.", status=LessonStatus.PROPOSED
+    )
+    lesson(spirit, "Confirm timezone when scheduling a meeting.", status=LessonStatus.RETIRED)
+
+    default = find(spirit, "timezone meeting", kinds=("lessons",))
+    proposed_only = find(spirit, "timezone meeting", statuses=("proposed",))
+
+    assert set(ids(default)) == {active.pk, proposed.pk}
+    assert ids(proposed_only) == [proposed.pk]
+    assert proposed_only.kinds == ("lessons",)  # memories have no "proposed" status
+
+
+def test_every_kind_is_searched_by_default_and_merged_by_score(spirit):
+    made = [
+        event(spirit, "Ski trip to the Alps in January."),
+        memory(spirit, "Ski trip to the Alps planned for January."),
+        knowledge(spirit, "The Alps are good for skiing in January."),
+        lesson(spirit, "Book the Alps ski trip early in January."),
+    ]
+
+    result = find(spirit, "ski trip Alps")
+
+    assert set(ids(result)) == {m.pk for m in made}
+    assert {h.kind for h in result.hits} == {"event", "memory", "knowledge", "lesson"}
+    assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"text": "  "}, "query"),
+        ({"k": 0}, "k"),
+        ({"k": 101}, "k"),
+        ({"kinds": ("events", "dreams")}, "kinds"),
+        ({"kinds": ("events",), "tiers": ("hot",)}, "tiers"),
+        ({"kinds": ("lessons",), "types": ("FACT",)}, "types"),
+        ({"vector_weight": 0, "text_weight": 0}, "non_field_errors"),
+        ({"vector_weight": 1.5}, "vector_weight"),
+        ({"occurred_after": T0, "occurred_before": T0 - timedelta(days=1)}, "occurred_after"),
+        ({"tiers": ("hot",), "types": ("message.in",)}, "non_field_errors"),
+    ],
+)
+def test_invalid_queries_name_the_field(spirit, options, field):
+    options = {"text": "anything", **options}
+
+    with pytest.raises(ValidationFailed) as raised:
+        search(spirit, SearchQuery(**options))
+
+    assert field in raised.value.details
+
+
+# --- HNSW with many spirits ----------------------------------------------------------------------
+# The planner prefers an exact sort of a small spirit's rows (right: it is cheaper and exact); the
+# HNSW index pays off from about a thousand rows per spirit. So: a few spirits of 1,000 memories
+# (random unit vectors), built once for the module (~8 s: HNSW inserts) and analysed.
+SPIRITS = 3
+PER_SPIRIT = 1000
+DEPTH = 20
+
+
+@pytest.fixture(scope="module")
+def crowd(django_db_setup, django_db_blocker):
+    from teams.tests.factories import TeamFactory
+
+    with django_db_blocker.unblock():
+        team = TeamFactory()
+        spirits = SpiritFactory.create_batch(SPIRITS, team=team)
+        rng = np.random.default_rng(7)
+        vectors = rng.normal(size=(SPIRITS * PER_SPIRIT, 384))
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        Memory.objects.bulk_create(
+            Memory(
+                spirit=spirits[n // PER_SPIRIT],
+                content=f"memory {n}",
+                embedding=vector.tolist(),
+                embedding_model=MODEL,
+                embedding_stale=False,
+            )
+            for n, vector in enumerate(vectors)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE memories_memory")
+        yield spirits[1]
+        team.delete()
+
+
+def _candidates(spirit, *, iterative: bool) -> tuple[list, str]:
+    query = SearchQuery(text="x", kinds=("memories",)).validated()
+    vector = get_embedder().embed(["something to remember"])[0]
+    spec = KIND_SPECS["memories"]
+    with vector_scan(DEPTH):
+        with connection.cursor() as cursor:
+            # The planner rightly prefers an exact sort for a spirit this small (1,000 rows);
+            # forbid sorting so the plan shows what the index alone does with the filters.
+            cursor.execute("SET LOCAL enable_sort = off")
+        if not iterative:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL hnsw.iterative_scan = off")
+                cursor.execute("SET LOCAL hnsw.ef_search = 40")
+        rows = spec.vector_candidates(spirit.pk, query, vector, MODEL, DEPTH)
+        plan = (
+            Memory._base_manager.filter(*spec.filters(spirit.pk, query), embedding_model=MODEL)
+            .annotate(distance=CosineDistance("embedding", vector))
+            .order_by("distance")[:DEPTH]
+            .explain()
+        )
+    return rows, plan
+
+
+def test_the_hnsw_index_serves_the_vector_list_of_one_spirit_among_many(crowd):
+    rows, plan = _candidates(crowd, iterative=True)
+
+    assert "Index Scan using memory_embedding_hnsw" in plan, plan
+    assert len(rows) == DEPTH
+
+
+def test_without_the_iterative_scan_the_filtered_index_scan_loses_rows(crowd):
+    """The control of the test above: the same plan, without iterative scans, stops after
+    ef_search entries of which only about a third are this spirit's."""
+    rows, plan = _candidates(crowd, iterative=False)
+
+    assert "Index Scan using memory_embedding_hnsw" in plan, plan
+    assert len(rows) < DEPTH
+
+
+def test_a_search_of_one_spirit_among_many_returns_k_of_its_rows(crowd):
+    result = find(crowd, "something to remember", kinds=("memories",), k=10, text_weight=0)
+
+    assert len(result.hits) == 10
+    assert set(Memory.objects.filter(pk__in=ids(result)).values_list("spirit", flat=True)) == {
+        crowd.pk
+    }
