@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from datetime import datetime
 from uuid import UUID
 
 import redis
@@ -15,6 +16,7 @@ from elephantasm.ai.llm import TransientLanguageModelError
 from elephantasm.tasks import SAFE_DELIVERY
 from memories import embedding, evolution, extraction, synthesis
 from memories.dreamer import run as dreamer_run
+from memories.packs import access as pack_access
 
 # Steps that may ask a language model also retry when it stayed unavailable (retries ran out on
 # 429/5xx/timeouts): their input stays pending until then.
@@ -185,3 +187,14 @@ def evolve_identity(self, spirit_id: str) -> int | None:
     Returns the identity's version, or None when it was not due."""
     identity = evolution.evolve_identity(spirit_id=spirit_id)
     return None if identity is None else identity.version
+
+
+# --- Context packs -------------------------------------------------------------------------------
+
+
+@shared_task(bind=True, name="memories.tasks.record_pack_use", queue="maintenance", **SAFE_DELIVERY)
+def record_pack_use(self, spirit_id: str, memory_ids: list[str], at: str) -> int:
+    """A pack used these memories at `at` (ISO time): count it, and bound the pack history."""
+    return pack_access.record_pack_use(
+        spirit_id=spirit_id, memory_ids=memory_ids, at=datetime.fromisoformat(at)
+    )

@@ -228,6 +228,8 @@ SYNTHESIS_MAX_EVENTS_PER_RUN = env.int("SYNTHESIS_MAX_EVENTS_PER_RUN", default=1
 DREAM_SWEEP_SECONDS = env.int("DREAM_SWEEP_SECONDS", default=900)
 DREAM_REQUEUE_MINUTES = env.int("DREAM_REQUEUE_MINUTES", default=30)
 DREAM_MERGE_PROBES = env.int("DREAM_MERGE_PROBES", default=2000)
+# Context packs kept per spirit (GET /spirits/{id}/packs/); older ones are removed.
+PACK_HISTORY_PER_SPIRIT = env.int("PACK_HISTORY_PER_SPIRIT", default=50)
 # Minutes without an event after which an active session becomes idle.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 CELERY_BEAT_SCHEDULE = {

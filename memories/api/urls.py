@@ -13,6 +13,7 @@ from .views.identity import IdentityViewSet
 from .views.knowledge import KnowledgeViewSet
 from .views.lessons import LessonViewSet
 from .views.memories import MemoryViewSet
+from .views.packs import SpiritPacksViewSet
 from .views.pipeline import PipelineViewSet
 from .views.search import SpiritSearchViewSet
 
@@ -50,6 +51,21 @@ urlpatterns = [
         "spirits/<uuid:spirit_id>/search/",
         SpiritSearchViewSet.as_view({"post": "create"}),
         name="spirit-search",
+    ),
+    path(
+        "spirits/<uuid:spirit_id>/pack/",
+        SpiritPacksViewSet.as_view({"post": "create"}),
+        name="spirit-pack",
+    ),
+    path(
+        "spirits/<uuid:spirit_id>/packs/",
+        SpiritPacksViewSet.as_view({"get": "list"}),
+        name="spirit-packs",
+    ),
+    path(
+        "spirits/<uuid:spirit_id>/packs/latest/",
+        SpiritPacksViewSet.as_view({"get": "latest"}),
+        name="spirit-packs-latest",
     ),
     path(
         "events/<uuid:event_id>/memories/",

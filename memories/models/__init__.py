@@ -13,11 +13,13 @@ from .memory import (
     MemoryTier,
     MemoryType,
 )
+from .pack import ContextPack
 from .pipeline import PipelineFailure
 
 __all__ = [
     "AuditAction",
     "AuditEntry",
+    "ContextPack",
     "DreamAction",
     "DreamActionKind",
     "DreamSession",

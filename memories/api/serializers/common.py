@@ -35,6 +35,15 @@ class StrictInputMixin:
         return super().to_internal_value(data)
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer (DRF would take "5" and 5.0)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictCharField(serializers.CharField):
     """Text must be a JSON string (DRF would turn 12 into "12")."""
 

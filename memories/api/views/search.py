@@ -33,6 +33,7 @@ from ..serializers.common import (
     StrictCharField,
     StrictFloatField,
     StrictInputMixin,
+    StrictIntegerField,
     named_choice_field,
 )
 from .base import ERRORS
@@ -64,15 +65,6 @@ def _list(child, help_text: str) -> serializers.ListField:
     return serializers.ListField(
         child=child, required=False, max_length=LIST_MAX, help_text=help_text
     )
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer (DRF would take "5" and 5.0)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class SearchSerializer(StrictInputMixin, serializers.Serializer):

@@ -1,0 +1,211 @@
+"""The pack compiler: what a spirit should remember now, within a token budget.
+
+`compile_pack(spirit, PackRequest(...))` gathers the layers (`layers`), allots the budget
+(`presets` has the rules), renders the prompt-ready text, and (unless `persist=False`) keeps the
+pack and records, off the request path, that its memories were used (`access_count`,
+`last_accessed_at`: what the Dreamer's decay reads). Tokens are counted with the local
+tokenizer (elephantasm.ai.tokens); the text never has more than `max_tokens`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from elephantasm.ai.tokens import count_tokens, count_tokens_many
+from elephantasm.api.errors import ValidationFailed
+from spirits.models import Spirit
+from teams.actors import Actor
+
+from ..models import ContextPack
+from . import layers
+from .presets import DEFAULT_PRESET, LAYERS, LIMIT_MAX, PRESETS, WEIGHT_NAMES
+
+MAX_TOKENS_MIN = 64
+MAX_TOKENS_MAX = 200_000
+QUERY_MAX_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class PackRequest:
+    query: str | None = None
+    session_id: str | None = None
+    preset: str = DEFAULT_PRESET
+    max_tokens: int | None = None  # None: the spirit's retrieval.pack_max_tokens
+    limits: dict[str, int] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Pack:
+    spirit_id: str
+    preset: str
+    query: str | None
+    session_id: str | None
+    max_tokens: int
+    token_count: int
+    settings: dict[str, Any]
+    budget: dict[str, dict[str, int]]
+    items: list[layers.Item]
+    text: str
+    created_at: datetime
+    id: str | None = None
+
+
+def _problems(request: PackRequest) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    if request.preset not in PRESETS:
+        problems["preset"] = [f"One of {', '.join(PRESETS)}."]
+    if request.query is not None and len(request.query) > QUERY_MAX_CHARS:
+        problems["query"] = [f"At most {QUERY_MAX_CHARS} characters."]
+    if (
+        request.max_tokens is not None
+        and not MAX_TOKENS_MIN <= request.max_tokens <= MAX_TOKENS_MAX
+    ):
+        problems["max_tokens"] = [f"An integer from {MAX_TOKENS_MIN} to {MAX_TOKENS_MAX}."]
+    bad = [k for k, v in request.limits.items() if k not in LAYERS or not 0 <= v <= LIMIT_MAX]
+    if bad:
+        problems["limits"] = [
+            f"Layers among {', '.join(LAYERS)}, each 0 to {LIMIT_MAX}; got {bad}."
+        ]
+    bad = [k for k, v in request.weights.items() if k not in WEIGHT_NAMES or not 0 <= v <= 1]
+    if bad:
+        problems["weights"] = [f"Among {', '.join(WEIGHT_NAMES)}, each 0 to 1; got {bad}."]
+    return problems
+
+
+def _allot(items_by_layer, limits, shares, max_tokens) -> tuple[list[layers.Item], dict]:
+    """Choose each layer's items within its allotment (see presets' budget rules)."""
+    headings = dict(
+        zip(LAYERS, count_tokens_many([layers.HEADINGS[n] for n in LAYERS]), strict=True)
+    )
+    chosen: list[layers.Item] = []
+    budget: dict[str, dict[str, int]] = {}
+    carry = 0
+    for layer in LAYERS:
+        allotted = int(shares[layer] * max_tokens) + carry
+        used = 0
+        taken: list[layers.Item] = []
+        for item in items_by_layer.get(layer, []):
+            if len(taken) >= limits[layer]:
+                break
+            need = item.tokens + (0 if taken else headings[layer])
+            if used + need <= allotted:
+                taken.append(item)
+                used += need
+        if layer in ("session", "pending"):  # gathered newest first, read oldest first
+            taken.sort(key=lambda i: (i.at, i.id))
+        chosen.extend(taken)
+        budget[layer] = {"allotted": allotted, "used": used}
+        carry = allotted - used
+    return chosen, budget
+
+
+def render(items: list[layers.Item]) -> str:
+    sections = []
+    for layer in LAYERS:
+        lines = [item.line for item in items if item.layer == layer]
+        if lines:
+            sections.append(layers.HEADINGS[layer] + "\n" + "\n".join(lines))
+    return "\n\n".join(sections)
+
+
+def compile_pack(
+    spirit: Spirit,
+    request: PackRequest,
+    *,
+    actor: Actor | None = None,
+    persist: bool = True,
+    now: datetime | None = None,
+) -> Pack:
+    problems = _problems(request)
+    if problems:
+        raise ValidationFailed(
+            "Invalid input: " + ", ".join(sorted(problems)) + ".", details=problems
+        )
+    now = now or timezone.now()
+    preset = PRESETS[request.preset]
+    max_tokens = request.max_tokens or spirit.effective_config["retrieval"]["pack_max_tokens"]
+    limits = {**preset.limits, **request.limits}
+    weights = {**preset.weights, **request.weights}
+    if not any(weights[k] > 0 for k in WEIGHT_NAMES if request.query or k != "similarity"):
+        raise ValidationFailed(
+            "Invalid input: weights.", details={"weights": ["At least one weight must be > 0."]}
+        )
+    query = (request.query or "").strip() or None
+    session_id = request.session_id or None
+
+    items_by_layer = {
+        "identity": layers.identity_items(spirit)[: limits["identity"]],
+        "session": layers.session_items(spirit, session_id, limits["session"]),
+        "pending": layers.pending_items(spirit, session_id, limits["pending"]),
+        **layers.scored_items(spirit, query=query, limits=limits, weights=weights, now=now),
+    }
+    every = [item for layer in LAYERS for item in items_by_layer[layer]]
+    for item, tokens in zip(every, count_tokens_many([i.line for i in every]), strict=True):
+        item.tokens = tokens
+    chosen, budget = _allot(items_by_layer, limits, preset.shares, max_tokens)
+    text = render(chosen)
+    token_count = count_tokens(text)
+    while token_count > max_tokens and chosen:  # never: whitespace adds no token; a guard
+        chosen.pop()
+        text = render(chosen)
+        token_count = count_tokens(text)
+    pack = Pack(
+        spirit_id=str(spirit.pk),
+        preset=preset.name,
+        query=query,
+        session_id=session_id,
+        max_tokens=max_tokens,
+        token_count=token_count,
+        settings={"limits": limits, "weights": weights},
+        budget=budget,
+        items=chosen,
+        text=text,
+        created_at=now,
+    )
+    if persist:
+        _persist(spirit, pack, actor)
+    return pack
+
+
+def item_dict(item: layers.Item) -> dict[str, Any]:
+    return {
+        "layer": item.layer,
+        "kind": item.kind,
+        "id": item.id,
+        "score": item.score,
+        "reasons": item.reasons,
+        "tokens": item.tokens,
+        "text": item.line,
+    }
+
+
+def _persist(spirit: Spirit, pack: Pack, actor: Actor | None) -> None:
+    row = ContextPack.objects.create(
+        spirit=spirit,
+        created_at=pack.created_at,
+        preset=pack.preset,
+        query=pack.query or "",
+        session_id=pack.session_id or "",
+        max_tokens=pack.max_tokens,
+        token_count=pack.token_count,
+        settings=pack.settings,
+        budget=pack.budget,
+        items=[item_dict(i) for i in pack.items],
+        text=pack.text,
+        actor_type=actor.type if actor else "",
+        actor_id=actor.id if actor else "",
+    )
+    pack.id = str(row.pk)
+    memory_ids = [i.id for i in pack.items if i.kind == "memory"]
+    from ..tasks import record_pack_use  # tasks imports the services
+
+    transaction.on_commit(
+        lambda: record_pack_use.delay(str(spirit.pk), memory_ids, pack.created_at.isoformat()),
+        robust=True,
+    )
