@@ -17,9 +17,14 @@ Then `bench/enrichment.py`: enrichment + embedding throughput of one worker proc
 offline model (events/s through the Cortex service, stale memories/s), with its thread count.
 Enrichment tasks that ingest enqueues go to a private queue, purged at the end.
 
-Every event carries a dedupe_key, so the unique index works in every case. Prints a table and
-writes the figures to bench/results/ (ignored by git). Exits 1 with --strict when bulk is under the
-target (3,000 events/s).
+Then `bench/retrieval.py`: search and pack latency (query embedding included) of one spirit
+growing 10,000 -> 30,000 -> 100,000 memories among 10 spirits, against the bare SQL of the same
+vector and text queries.
+
+Every event carries a dedupe_key, so the unique index works in every case. Prints tables and
+writes the figures to bench/results/ (ignored by git). `--case ingest` or `--case retrieval` runs
+one part only. Exits 1 with --strict when bulk is under the target (3,000 events/s) or the pack
+misses its target (p50 <= 20 ms, p95 <= 50 ms, <= 3x the bare SQL at the largest step).
 """
 
 from __future__ import annotations
@@ -252,6 +257,12 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--case",
+        choices=("all", "ingest", "retrieval"),
+        default="all",
+        help="ingest (ingest + enrichment), retrieval, or all (default)",
+    )
     parser.add_argument("--single", type=int, default=500, help="single POSTs (default 500)")
     parser.add_argument("--bulk-calls", type=int, default=20, help="bulk calls (default 20)")
     parser.add_argument("--bulk-size", type=int, default=1000, help="events per bulk call")
@@ -261,7 +272,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--embed-memories", type=int, default=500, help="stale memories embedded (default 500)"
     )
-    parser.add_argument("--strict", action="store_true", help="exit 1 under the bulk target")
+    parser.add_argument(
+        "--retrieval-steps",
+        default="10000,30000,100000",
+        help="sizes of the measured spirit, comma-separated (default 10000,30000,100000)",
+    )
+    parser.add_argument("--retrieval-others", type=int, default=9, help="other spirits (default 9)")
+    parser.add_argument(
+        "--retrieval-other-size", type=int, default=10_000, help="memories per other spirit"
+    )
+    parser.add_argument(
+        "--retrieval-queries", type=int, default=50, help="distinct queries (default 50)"
+    )
+    parser.add_argument("--retrieval-rounds", type=int, default=2, help="passes per query")
+    parser.add_argument("--strict", action="store_true", help="exit 1 under a target")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -272,6 +296,18 @@ def main(argv: list[str] | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         (server_version,) = cursor.fetchone()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    failed = False
+    if args.case in ("all", "ingest"):
+        failed |= not run_ingest(args, client, spirit, server_version, stamp)
+    if args.case in ("all", "retrieval"):
+        failed |= not run_retrieval(args, spirit, server_version, stamp)
+    print(f"total bench time {time.perf_counter() - started:.1f} s")
+    return 1 if args.strict and failed else 0
+
+
+def run_ingest(args, client, spirit, server_version: str, stamp: str) -> bool:
     print(
         f"Elephantasm ingest benchmark: PostgreSQL {server_version} (embedded, throwaway), "
         f"in-process APIClient, one client, every event with a dedupe_key.\n",
@@ -299,10 +335,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(report(enrichment))
-    print(f"total bench time {time.perf_counter() - started:.1f} s")
 
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS_DIR / f"ingest-{stamp}.json"
     out.write_text(
         json.dumps(
@@ -318,8 +351,38 @@ def main(argv: list[str] | None = None) -> int:
             indent=2,
         )
     )
-    print(f"figures written to {out.relative_to(BASE_DIR)}")
-    return 1 if args.strict and not met else 0
+    print(f"figures written to {out.relative_to(BASE_DIR)}\n", flush=True)
+    return met
+
+
+def run_retrieval(args, spirit, server_version: str, stamp: str) -> bool:
+    from bench.retrieval import bench_retrieval, report, target_met
+
+    print(
+        f"Elephantasm retrieval benchmark: PostgreSQL {server_version} (embedded, throwaway).",
+        flush=True,
+    )
+    steps = tuple(int(s) for s in args.retrieval_steps.split(",") if s.strip())
+    results = bench_retrieval(
+        spirit.team,
+        steps=steps,
+        others=args.retrieval_others,
+        other_size=args.retrieval_other_size,
+        queries=args.retrieval_queries,
+        rounds=args.retrieval_rounds,
+        log=lambda line: print(line, flush=True),
+    )
+    print()
+    print(report(results))
+    met = target_met(results)
+    out = RESULTS_DIR / f"retrieval-{stamp}.json"
+    out.write_text(
+        json.dumps(
+            {"at": stamp, "postgres": server_version, "args": vars(args), **results}, indent=2
+        )
+    )
+    print(f"figures written to {out.relative_to(BASE_DIR)}", flush=True)
+    return met
 
 
 if __name__ == "__main__":
