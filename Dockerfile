@@ -9,7 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/app \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DJANGO_SETTINGS_MODULE=elephantasm.settings.base \
+    DJANGO_SETTINGS_MODULE=elephantasm.settings.production \
     STATIC_ROOT=/app/staticfiles \
     WEB_CONCURRENCY=3
 
@@ -17,10 +17,12 @@ WORKDIR /app
 RUN useradd --system --create-home --uid 10001 elephantasm
 
 COPY . /app
-# The settings need a DATABASE_URL to load (else they start the embedded server);
-# collectstatic never connects to it.
+# collectstatic runs with the base settings: the production ones refuse to load without the
+# runtime SECRET_KEY and ALLOWED_HOSTS (both serve static files alike). The settings need a
+# DATABASE_URL to load (else they start the embedded server); collectstatic never connects to it.
 RUN pip install . \
-    && DATABASE_URL=postgres://build@localhost/build python manage.py collectstatic --noinput \
+    && DJANGO_SETTINGS_MODULE=elephantasm.settings.base DATABASE_URL=postgres://build@localhost/build \
+       python manage.py collectstatic --noinput \
     && chown -R elephantasm /app
 
 USER elephantasm

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format bench eval migrate
+.PHONY: install run test test-pgbouncer lint format bench eval migrate
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ run: install
 
 test: install
 	$(PY) scripts/with_redis.py -- $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The whole suite through pgBouncer in transaction-pooling mode (installs the Debian package
+# pgbouncer with apt-get when missing; see scripts/with_pgbouncer.py).
+test-pgbouncer: install
+	$(PY) scripts/with_redis.py -- $(PY) scripts/with_pgbouncer.py -- $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

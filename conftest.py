@@ -37,7 +37,8 @@ def other_team(db):
 
 @pytest.fixture
 def api_key(team):
-    return ApiKeyFactory(team=team)
+    """An owner key of `team`: it may do everything the API offers to the team."""
+    return ApiKeyFactory(team=team, role=Role.OWNER)
 
 
 @pytest.fixture
@@ -58,14 +59,36 @@ def bearer_client(raw_key: str) -> APIClient:
 
 @pytest.fixture
 def api(api_key) -> APIClient:
-    """An API client authenticated with a key of `team`."""
+    """An API client authenticated with an owner key of `team`."""
     return bearer_client(api_key.raw)
 
 
 @pytest.fixture
 def other_api(other_team) -> APIClient:
-    """An API client authenticated with a key of `other_team`."""
-    return bearer_client(ApiKeyFactory(team=other_team).raw)
+    """An API client authenticated with an owner key of `other_team`."""
+    return bearer_client(ApiKeyFactory(team=other_team, role=Role.OWNER).raw)
+
+
+@pytest.fixture
+def role_api(team):
+    """`role_api(role, scopes=None)`: an API client with a key of `team` acting with `role`."""
+
+    def make(role: str, scopes: list[str] | None = None) -> APIClient:
+        return bearer_client(ApiKeyFactory(team=team, role=role, scopes=scopes).raw)
+
+    return make
+
+
+@pytest.fixture
+def role_user_api(team):
+    """`role_user_api(role)`: an API client logged in (session) as a user with `role` in `team`."""
+
+    def make(role: str) -> APIClient:
+        client = APIClient()
+        client.force_login(TeamMembershipFactory(team=team, role=role).user)
+        return client
+
+    return make
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Admin building blocks shared by the apps: team scoping for staff, soft delete through services.
 
 - `TeamScopedAdminMixin`: a superuser sees every row; other staff see only the rows of the teams
-  they belong to (by TeamMembership), and may pick only those teams (and their spirits) in forms.
+  they belong to (by TeamMembership), may pick only those teams (and their spirits) in forms, and
+  may do with a row what their role in its team allows (`admin_roles`).
 - `SoftDeleteAdminMixin`: for SoftDeleteModel admins. Lists every row with a "deleted" filter,
   offers "soft delete" and "restore" actions that call the app's services, drops the built-in
   "delete selected" action, and makes the delete view soft-delete too: nothing here can
@@ -20,8 +21,8 @@ from django.utils.text import capfirst
 
 from elephantasm.api.errors import ApplicationError
 from elephantasm.validators import validate_no_nul
-from teams.models import Team
-from teams.selectors import teams_for_user
+from teams.models import Role, Team
+from teams.selectors import teams_for_user, user_roles
 
 
 class StorableJSONFormField(forms.JSONField):
@@ -59,11 +60,38 @@ def adopt(instance: models.Model, saved: models.Model) -> None:
     instance._state.db = saved._state.db
 
 
+def staff_roles(request) -> dict:
+    """{team id: role} of the requesting user (cached on the request)."""
+    cached = getattr(request, "_elephantasm_staff_roles", None)
+    if cached is None:
+        cached = request._elephantasm_staff_roles = user_roles(request.user)
+    return cached
+
+
+def staff_team_ids_with_role(request, role: str) -> list:
+    """The ids of the requesting user's teams where they have at least `role`."""
+    return [team_id for team_id, held in staff_roles(request).items() if Role.at_least(held, role)]
+
+
 class TeamScopedAdminMixin:
-    """`team_lookup` is the path from the model to its team ("pk" for Team itself)."""
+    """`team_lookup` is the path from the model to its team ("pk" for Team itself).
+
+    What a staff member may do with a row is also their role in the row's team: `admin_roles`
+    maps each admin permission ("view", "add", "change", "delete", and custom ones such as
+    "purge") to the role it needs, on top of the Django model permission. Superusers may do
+    everything. Bulk actions act only on the selected rows of teams where the staff member has
+    the role the action's permissions need.
+    """
 
     team_lookup: str = "team"
     team_lookup_needs_distinct: bool = False
+    admin_roles: dict[str, str] = {
+        "view": Role.VIEWER,
+        "add": Role.MEMBER,
+        "change": Role.MEMBER,
+        "delete": Role.MEMBER,
+        "purge": Role.OWNER,
+    }
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -72,15 +100,64 @@ class TeamScopedAdminMixin:
         queryset = queryset.filter(**{f"{self.team_lookup}__in": staff_team_ids(request)})
         return queryset.distinct() if self.team_lookup_needs_distinct else queryset
 
+    # --- roles ---------------------------------------------------------------------------------
+
+    def required_admin_role(self, permission: str) -> str:
+        return self.admin_roles.get(permission, Role.OWNER)
+
+    def object_team_ids(self, obj) -> set:
+        if self.team_lookup == "pk":
+            return {obj.pk}
+        rows = type(obj)._base_manager.filter(pk=obj.pk).values_list(self.team_lookup, flat=True)
+        return {team_id for team_id in rows if team_id is not None}
+
+    def role_allows(self, request, permission: str, obj=None) -> bool:
+        """Whether the staff member's role allows `permission` on `obj` (without obj: in at
+        least one of their teams)."""
+        if request.user.is_superuser:
+            return True
+        required = self.required_admin_role(permission)
+        roles = staff_roles(request)
+        teams = roles.keys() if obj is None or obj.pk is None else self.object_team_ids(obj)
+        return any(Role.at_least(roles.get(team_id), required) for team_id in teams)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self.role_allows(request, "view", obj)
+
+    def has_add_permission(self, request, *args):
+        return super().has_add_permission(request, *args) and self.role_allows(request, "add")
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and self.role_allows(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and self.role_allows(request, "delete", obj)
+
+    def response_action(self, request, queryset):
+        """Run a bulk action only on rows of the teams where the role allows the action."""
+        if not request.user.is_superuser:
+            action = self.get_actions(request).get(request.POST.get("action", ""))
+            permissions = getattr(action[0], "allowed_permissions", ()) if action else ()
+            if permissions:
+                required = max((self.required_admin_role(p) for p in permissions), key=Role.rank)
+                teams = staff_team_ids_with_role(request, required)
+                queryset = queryset.filter(**{f"{self.team_lookup}__in": teams})
+        return super().response_action(request, queryset)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if not request.user.is_superuser:
+            # Only teams (and their spirits) where the staff member may add or change rows.
+            role = min(
+                self.required_admin_role("add"), self.required_admin_role("change"), key=Role.rank
+            )
+            team_ids = staff_team_ids_with_role(request, role)
             related = db_field.related_model
             if related is Team:
-                kwargs["queryset"] = Team.objects.filter(id__in=staff_team_ids(request))
+                kwargs["queryset"] = Team.objects.filter(id__in=team_ids)
             elif any(f.name == "team" and f.related_model is Team for f in related._meta.fields):
-                kwargs["queryset"] = related._default_manager.filter(
-                    team__in=staff_team_ids(request)
-                )
+                kwargs["queryset"] = related._default_manager.filter(team__in=team_ids)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

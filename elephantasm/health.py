@@ -54,11 +54,15 @@ def check_database_settings(
     wrapper = load_backend(params["ENGINE"]).DatabaseWrapper(params, alias)
     started = time.perf_counter()
     try:
+        # One transaction, rolled back: SET LOCAL ends with it, so behind a transaction-pooling
+        # pgBouncer the timeout never sticks to a server connection that others then get.
+        wrapper.set_autocommit(False)
         with wrapper.cursor() as cursor:
             if wrapper.vendor == "postgresql":
-                cursor.execute("SET statement_timeout = %s", [max(1, int(timeout * 1000))])
+                cursor.execute("SET LOCAL statement_timeout = %s", [max(1, int(timeout * 1000))])
             cursor.execute("SELECT 1")
             cursor.fetchone()
+        wrapper.rollback()
     except (DatabaseError, OSError) as exc:
         logger.warning("Health check: database %r is not answering: %s", alias, exc)
         return {"ok": False, "error": type(exc).__name__}

@@ -9,7 +9,10 @@ from spirits.api.urls import register as register_spirits
 
 from . import views
 
+# No `.json` suffix routes: the API speaks JSON only, and the viewsets' handlers take no
+# `format` argument (a suffixed URL was a 500, found by elephantasm/tests/test_tenancy.py).
 router = DefaultRouter()
+router.include_format_suffixes = False
 register_spirits(router)
 register_events(router)
 register_memories(router)

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
 from teams.actors import Actor
 
+from . import webhooks
 from .models import AuditEntry, Identity, Knowledge, Lesson, Memory
 
 # Fields never snapshotted: derived by the database or the pipeline (which changes them without
@@ -73,7 +74,7 @@ def record(
     # Stamped with the object's own instants, so `as_of=<its created_at or updated_at>` sees the
     # change: the entry that brings it into being at created_at, later ones at updated_at.
     stamp = getattr(obj, "created_at" if before is None else "updated_at", None)
-    return AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         created_at=stamp or timezone.now(),
         object_type=object_type_of(obj),
         object_id=obj.pk,
@@ -89,6 +90,62 @@ def record(
         related_ids=[str(i) for i in related_ids],
         related_after={str(r.pk): snapshot(r) for r in related} or None,
     )
+    webhooks.emit_for_audit(entry)
+    return entry
+
+
+def record_bare(
+    *,
+    object_type: str,
+    object_ids: Iterable,
+    spirit_id,
+    team_id,
+    action: str,
+    actor: Actor,
+    reason: str = "",
+) -> int:
+    """One content-free entry per id (no before/after): what purge and retention leave behind.
+    Sends no webhook (the run sends one "purge.completed"). Returns how many."""
+    now = timezone.now()
+    entries = [
+        AuditEntry(
+            created_at=now,
+            object_type=object_type,
+            object_id=object_id,
+            spirit_id=spirit_id,
+            team_id=team_id,
+            action=action,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            actor_label=actor.label,
+            reason=reason,
+        )
+        for object_id in object_ids
+    ]
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    return len(entries)
+
+
+def scrub(entries: models.QuerySet[AuditEntry]) -> int:
+    """Clear the content of these entries (states, reason, actor label), keeping ids, actions
+    and times. The append-only trigger allows exactly this, and only while the transaction has
+    `elephantasm.audit_scrub` on (migration 0008); it is set for this statement alone."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL elephantasm.audit_scrub = 'on'")
+        count = (
+            entries.exclude(
+                before__isnull=True,
+                after__isnull=True,
+                related_after__isnull=True,
+                reason="",
+                actor_label="",
+            )
+            .order_by()
+            .update(before=None, after=None, related_after=None, reason="", actor_label="")
+        )
+        # (A failed UPDATE aborts the transaction, and its rollback undoes the SET LOCAL too.)
+        cursor.execute("SET LOCAL elephantasm.audit_scrub = 'off'")
+    return count
 
 
 def history(object_type: str, object_id) -> models.QuerySet[AuditEntry]:

@@ -198,3 +198,27 @@ def record_pack_use(self, spirit_id: str, memory_ids: list[str], at: str) -> int
     return pack_access.record_pack_use(
         spirit_id=spirit_id, memory_ids=memory_ids, at=datetime.fromisoformat(at)
     )
+
+
+# --- Retention -----------------------------------------------------------------------------------
+
+
+@shared_task(bind=True, name="memories.tasks.retention_sweep", queue="maintenance", **SAFE_DELIVERY)
+def retention_sweep(self) -> int:
+    """Beat (RETENTION_SWEEP_SECONDS): one retention task per team with retention_days."""
+    from memories.services.retention import teams_with_retention
+
+    ids = [str(i) for i in teams_with_retention()]
+    for team_id in ids:
+        transaction.on_commit(lambda tid=team_id: apply_retention.delay(tid), robust=True)
+    return len(ids)
+
+
+@shared_task(bind=True, name="memories.tasks.apply_retention", queue="maintenance", **SAFE_DELIVERY)
+def apply_retention(self, team_id: str) -> dict[str, int]:
+    """Remove the team's events older than its retention_days, and what only they supported."""
+    from memories.services.retention import retention_apply
+    from teams.models import Team
+
+    team = Team.objects.filter(pk=team_id).first()
+    return {} if team is None else retention_apply(team=team)

@@ -1,3 +1,5 @@
+import secrets
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
@@ -9,12 +11,23 @@ from elephantasm.admin import (
     TeamScopedAdminMixin,
     TeamScopedInlineMixin,
     adopt,
+    staff_roles,
 )
 from spirits.models import Spirit
 
-from .forms import ApiKeyCreationForm, UserChangeForm, UserCreationForm
-from .models import ApiKey, Team, TeamMembership, User
+from .forms import (
+    ApiKeyCreationForm,
+    ApiKeyForm,
+    TeamMembershipForm,
+    UserChangeForm,
+    UserCreationForm,
+)
+from .models import ApiKey, Role, Team, TeamMembership, User
 from .services import api_key_create, api_key_restore, api_key_revoke
+from .webhooks.admin import TeamWebhookForm, WebhookDeliveryAdmin  # noqa: F401 - registers it
+
+# Teams, their keys, memberships and members are managed by admins (and owners) of the team.
+ADMIN_MANAGES = {"add": Role.ADMIN, "change": Role.ADMIN, "delete": Role.ADMIN}
 
 
 def _count(model, **outer) -> Coalesce:
@@ -25,12 +38,36 @@ def _count(model, **outer) -> Coalesce:
 
 
 class TeamMembershipInline(TeamScopedInlineMixin, admin.TabularInline):
+    """A team's members: admins (and owners) of the team manage them; nobody gives or changes a
+    role above their own."""
+
     model = TeamMembership
+    form = TeamMembershipForm
     fk_name = "team"
     extra = 0
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
     raw_id_fields = ["user"]  # the popup lists only users the staff member may see
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        roles = None if request.user.is_superuser else staff_roles(request)
+        formset.form = type(formset.form.__name__, (formset.form,), {"staff_roles": roles})
+        return formset
+
+    def _manages(self, request, team) -> bool:
+        if request.user.is_superuser:
+            return True
+        return team is not None and Role.at_least(staff_roles(request).get(team.pk), Role.ADMIN)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._manages(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._manages(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._manages(request, obj)
 
 
 class UserMembershipInline(TeamScopedInlineMixin, admin.TabularInline):
@@ -52,6 +89,7 @@ class UserAdmin(TeamScopedAdminMixin, DjangoUserAdmin):
 
     team_lookup = "memberships__team"
     team_lookup_needs_distinct = True
+    admin_roles = {**TeamScopedAdminMixin.admin_roles, **ADMIN_MANAGES}
     form = UserChangeForm
     add_form = UserCreationForm
     inlines = [UserMembershipInline]
@@ -96,12 +134,22 @@ class UserAdmin(TeamScopedAdminMixin, DjangoUserAdmin):
 @admin.register(Team)
 class TeamAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     team_lookup = "pk"
+    admin_roles = {**TeamScopedAdminMixin.admin_roles, **ADMIN_MANAGES}
     inlines = [TeamMembershipInline]
     list_display = ["name", "slug", "member_count", "spirit_count", "retention_days", "created_at"]
     search_fields = ["name", "slug"]
     date_hierarchy = "created_at"
     ordering = ["name"]
-    fields = ["name", "slug", "retention_days", "webhook_url", "webhook_secret", "settings"]
+    form = TeamWebhookForm
+    fields = [
+        "name",
+        "slug",
+        "retention_days",
+        "webhook_url",
+        "webhook_secret",
+        "new_webhook_secret",
+        "settings",
+    ]
     formfield_overrides = {
         **JSON_FORMFIELD_OVERRIDES,
         models.URLField: {"assume_scheme": "https"},
@@ -116,6 +164,15 @@ class TeamAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
                 n_spirits=_count(Spirit, team="pk"),
             )
         )
+
+    def save_model(self, request, obj, form, change):
+        if obj.webhook_url and not obj.webhook_secret:
+            obj.webhook_secret = secrets.token_urlsafe(32)
+            messages.success(
+                request,
+                f"The webhook secret is {obj.webhook_secret} — copy it now: it is not shown again.",
+            )
+        super().save_model(request, obj, form, change)
 
     def has_add_permission(self, request):
         # A team made by a non-member would vanish from their own view at once.
@@ -137,10 +194,24 @@ class TeamAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
-    """Keys are created here with the service and shown once; only prefix and hash are kept."""
+    """Keys are created here with the service and shown once; only prefix and hash are kept.
 
-    list_display = ["prefix", "name", "team", "created_by", "last_used_at", "expires_at", "revoked"]
-    list_filter = ["revoked", ("team", admin.RelatedOnlyFieldListFilter)]
+    Admins (and owners) of a team manage its keys; a key's role is at most its maker's."""
+
+    admin_roles = {**TeamScopedAdminMixin.admin_roles, **ADMIN_MANAGES}
+
+    list_display = [
+        "prefix",
+        "name",
+        "team",
+        "role",
+        "scopes",
+        "created_by",
+        "last_used_at",
+        "expires_at",
+        "revoked",
+    ]
+    list_filter = ["revoked", "role", ("team", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["team", "created_by"]
     search_fields = ["prefix", "name", "team__slug"]
     date_hierarchy = "created_at"
@@ -150,6 +221,8 @@ class ApiKeyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
         "prefix",
         "team",
         "name",
+        "role",
+        "scopes",
         "expires_at",
         "revoked",
         "created_by",
@@ -158,13 +231,17 @@ class ApiKeyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = ["prefix", "team", "revoked", "created_by", "last_used_at", "created_at"]
 
+    form = ApiKeyForm
+
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
             kwargs["form"] = ApiKeyCreationForm
-        return super().get_form(request, obj, **kwargs)
+        form = super().get_form(request, obj, **kwargs)
+        roles = None if request.user.is_superuser else staff_roles(request)
+        return type(form.__name__, (form,), {"staff_roles": roles})
 
     def get_fields(self, request, obj=None):
-        return ["team", "name", "expires_at"] if obj is None else self.fields
+        return ["team", "name", "role", "scopes", "expires_at"] if obj is None else self.fields
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields
@@ -180,6 +257,8 @@ class ApiKeyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
             team=form.cleaned_data["team"],
             name=form.cleaned_data["name"],
             expires_at=form.cleaned_data.get("expires_at"),
+            role=form.cleaned_data["role"],
+            scopes=form.cleaned_data["scopes"],
             created_by=request.user,
         )
         adopt(obj, api_key)
@@ -205,7 +284,13 @@ class ApiKeyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(TeamMembership)
 class TeamMembershipAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
-    """Who belongs to which team with which role (also editable inline on each team)."""
+    """Who belongs to which team with which role (also editable inline on each team).
+
+    Admins (and owners) of a team manage its memberships; nobody gives, changes or removes a
+    role above their own."""
+
+    admin_roles = {**TeamScopedAdminMixin.admin_roles, **ADMIN_MANAGES}
+    form = TeamMembershipForm
 
     list_display = ["user", "team", "role", "created_at"]
     list_filter = ["role", ("team", admin.RelatedOnlyFieldListFilter)]
@@ -213,3 +298,21 @@ class TeamMembershipAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["user__email", "user__name", "team__slug", "team__name"]
     raw_id_fields = ["user"]
     readonly_fields = ["created_at"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        roles = None if request.user.is_superuser else staff_roles(request)
+        return type(form.__name__, (form,), {"staff_roles": roles})
+
+    def _outranks_staff(self, request, obj) -> bool:
+        if obj is None or request.user.is_superuser:
+            return False
+        return Role.rank(obj.role) > Role.rank(staff_roles(request).get(obj.team_id))
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and not self._outranks_staff(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and not self._outranks_staff(request, obj)

@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .models import ApiKey
-from .selectors import api_key_authenticate
+from .selectors import api_key_match
 from .services import api_key_record_use
 
 
@@ -24,6 +24,7 @@ class ApiKeyPrincipal:
     def __init__(self, api_key: ApiKey):
         self.api_key = api_key
         self.team = api_key.team
+        self.role = api_key.role
 
     def __str__(self) -> str:
         return f"api-key:{self.api_key.prefix}"
@@ -42,9 +43,15 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw = raw.strip()
         if not raw or " " in raw:
             raise exceptions.AuthenticationFailed("Malformed Authorization header.")
-        api_key = api_key_authenticate(raw)
+        api_key = api_key_match(raw)
         if api_key is None:
-            raise exceptions.AuthenticationFailed("Invalid, expired or revoked API key.")
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        if api_key.revoked:
+            raise exceptions.AuthenticationFailed("This API key has been revoked.")
+        if api_key.is_expired:
+            raise exceptions.AuthenticationFailed(
+                f"This API key expired at {api_key.expires_at.isoformat()}."
+            )
         api_key_record_use(api_key=api_key)
         return ApiKeyPrincipal(api_key), api_key
 

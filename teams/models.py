@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -93,10 +94,50 @@ class Team(BaseModel):
 
 
 class Role(models.TextChoices):
+    """What a member (or an API key) may do in a team; each role can do all the lower ones can.
+
+    viewer reads; member also writes events and memories; admin also manages spirits, API keys
+    and memberships; owner also deletes and purges spirits.
+    """
+
     OWNER = "owner", "Owner"
     ADMIN = "admin", "Admin"
     MEMBER = "member", "Member"
     VIEWER = "viewer", "Viewer"
+
+    @classmethod
+    def rank(cls, role: str | None) -> int:
+        """0 for no role; then viewer < member < admin < owner."""
+        return ROLE_RANKS.get(role, 0)
+
+    @classmethod
+    def at_least(cls, role: str | None, required: str) -> bool:
+        return cls.rank(role) >= cls.rank(required) > 0
+
+
+ROLE_RANKS = {Role.VIEWER: 1, Role.MEMBER: 2, Role.ADMIN: 3, Role.OWNER: 4}
+
+
+class Scope(models.TextChoices):
+    """What an API key may do, on top of its role: `read` for safe requests, `write` for others."""
+
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+
+
+def default_scopes() -> list[str]:
+    return [Scope.READ, Scope.WRITE]
+
+
+def validate_scopes(value) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Give at least one scope.", code="invalid_scopes")
+    unknown = sorted({str(v) for v in value} - set(Scope.values))
+    if unknown:
+        raise ValidationError(
+            f"Unknown scope(s): {', '.join(unknown)}. Use read and/or write.",
+            code="invalid_scopes",
+        )
 
 
 class TeamMembership(BaseModel):
@@ -126,6 +167,18 @@ class ApiKey(BaseModel):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)
+    role = models.CharField(
+        max_length=16,
+        choices=Role.choices,
+        default=Role.MEMBER,
+        help_text="The key acts in its team with this role.",
+    )
+    scopes = models.JSONField(
+        default=default_scopes,
+        validators=[validate_scopes],
+        help_text='"read" allows safe requests (GET, and reads sent as POST such as search), '
+        '"write" every other one.',
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -140,3 +193,10 @@ class ApiKey(BaseModel):
     @property
     def is_usable(self) -> bool:
         return not self.revoked and not self.is_expired
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
+
+
+# Registered with the teams app (their module lives with the rest of webhooks).
+from .webhooks.models import WebhookAttempt, WebhookDelivery  # noqa: E402, F401

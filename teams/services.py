@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import keys
-from .models import ApiKey, Role, Team, TeamMembership, User
+from .models import ApiKey, Role, Team, TeamMembership, User, default_scopes
 
 
 @transaction.atomic
@@ -35,8 +35,12 @@ def api_key_create(
     name: str,
     created_by: User | None = None,
     expires_at: datetime | None = None,
+    role: str = Role.MEMBER,
+    scopes: list[str] | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key; return it with the raw key, which is never stored and cannot be shown again."""
+    """Create a key; return it with the raw key, which is never stored and cannot be shown again.
+
+    The key acts in `team` with `role`, limited to `scopes` (default read and write)."""
     raw, prefix, key_hash = keys.generate()
     api_key = ApiKey(
         team=team,
@@ -45,6 +49,8 @@ def api_key_create(
         key_hash=key_hash,
         created_by=created_by,
         expires_at=expires_at,
+        role=role,
+        scopes=list(dict.fromkeys(scopes)) if scopes is not None else default_scopes(),
     )
     api_key.full_clean()
     api_key.save()

@@ -4,6 +4,9 @@ Every API queryset goes through `TeamScopedViewSet.get_queryset`, which filters 
 teams. Subclasses may not override `get_queryset` (it raises at class creation); they implement
 `get_scoped_queryset()` and name the path to the owning team in `team_field`. Foreign objects are
 simply absent, so fetching one is a 404.
+
+What the caller may do with what it sees is the role it has in the object's team (API keys: the
+key's role and scopes): `required_roles` names the role per action, `RolePermission` checks it.
 """
 
 from __future__ import annotations
@@ -11,11 +14,16 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from rest_framework import viewsets
 
-from teams.selectors import caller_team_ids
+from elephantasm.api.permissions import is_object_call, parse_uuid, required_role
+from spirits.models import Spirit
+from teams.selectors import caller_team_ids, caller_team_ids_with_role
 
 
 class TeamScopedViewSet(viewsets.GenericViewSet):
     team_field: str = "spirit__team"
+    # {action: role} where an action needs more (or less) than the defaults of
+    # elephantasm.api.permissions: viewer for safe methods, member for others, owner for purge.
+    required_roles: dict[str, str] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -31,9 +39,31 @@ class TeamScopedViewSet(viewsets.GenericViewSet):
         return self.queryset.all()
 
     def get_queryset(self) -> QuerySet:
-        team_ids = caller_team_ids(self.request)
+        # One object: looked up among every team the caller sees, so an object of a team where
+        # the caller's role is too low is a 403 (RolePermission), a foreign one a 404.
+        # A collection: only the teams where the caller has the role the action needs.
+        team_ids = caller_team_ids(self.request) if is_object_call(self) else self.team_ids
         return self.get_scoped_queryset().filter(**{f"{self.team_field}__in": team_ids})
 
     @property
-    def team_ids(self) -> list:
+    def readable_team_ids(self) -> list:
+        """Every team the caller sees (whatever its role there)."""
         return caller_team_ids(self.request)
+
+    @property
+    def team_ids(self) -> list:
+        """The caller's teams where the caller has the role the current action needs."""
+        return caller_team_ids_with_role(self.request, required_role(self, self.request))
+
+    def team_target_id(self):
+        """For a write to a collection: the id of the team named by the body's `spirit_id`, when
+        that spirit is one of the caller's teams (else None: the view reports it as missing)."""
+        data = self.request.data
+        spirit_id = parse_uuid(data.get("spirit_id")) if isinstance(data, dict) else None
+        if spirit_id is None:
+            return None
+        return (
+            Spirit.all_objects.filter(pk=spirit_id, team_id__in=caller_team_ids(self.request))
+            .values_list("team_id", flat=True)
+            .first()
+        )

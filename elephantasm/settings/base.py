@@ -135,7 +135,8 @@ REST_FRAMEWORK = {
         "teams.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Authenticated, with the role and key scope each action needs (elephantasm/api/permissions)
+    "DEFAULT_PERMISSION_CLASSES": ["elephantasm.api.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "elephantasm.api.pagination.LimitOffsetPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -146,6 +147,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PARSER_CLASSES": ["elephantasm.api.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Rate limits per API key / user / IP (elephantasm/api/throttling.py; rates: API_THROTTLE_*).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "elephantasm.api.throttling.CallerBurstRateThrottle",
+        "elephantasm.api.throttling.CallerRateThrottle",
+    ],
+    # Proxies in front of the app that append to X-Forwarded-For: anonymous callers are told
+    # apart by the address that many hops back (0: REMOTE_ADDR, which a client cannot forge).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -230,6 +239,17 @@ DREAM_REQUEUE_MINUTES = env.int("DREAM_REQUEUE_MINUTES", default=30)
 DREAM_MERGE_PROBES = env.int("DREAM_MERGE_PROBES", default=2000)
 # Context packs kept per spirit (GET /spirits/{id}/packs/); older ones are removed.
 PACK_HISTORY_PER_SPIRIT = env.int("PACK_HISTORY_PER_SPIRIT", default=50)
+# Webhooks (teams.webhooks): seconds per request; attempts per delivery (then "failed"); the
+# backoff between attempts doubles from WEBHOOK_BACKOFF_SECONDS up to WEBHOOK_BACKOFF_MAX_SECONDS
+# (a Retry-After is honoured, capped); the sweep re-enqueues deliveries overdue by the grace.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)
+WEBHOOK_BACKOFF_MAX_SECONDS = env.float("WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0)
+WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=120)
+# Retention (memories.services.retention): how often the sweep applies each team's
+# retention_days (seconds; default daily).
+RETENTION_SWEEP_SECONDS = env.int("RETENTION_SWEEP_SECONDS", default=86400)
 # Minutes without an event after which an active session becomes idle.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 CELERY_BEAT_SCHEDULE = {
@@ -258,7 +278,36 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("SYNTHESIS_SWEEP_SECONDS", default=300),
         "options": {"queue": "maintenance", "expires": 240},
     },
+    "memories-retention": {
+        "task": "memories.tasks.retention_sweep",
+        "schedule": RETENTION_SWEEP_SECONDS,
+        "options": {"queue": "maintenance", "expires": 3600},
+    },
+    "webhooks-sweep": {
+        "task": "teams.webhooks.sweep",
+        "schedule": env.int("WEBHOOK_SWEEP_SECONDS", default=300),
+        "options": {"queue": "maintenance", "expires": 240},
+    },
 }
+
+# --- Cache and rate limits -----------------------------------------------------------------------
+# The shared cache (rate-limit counters) lives in Redis: every web process counts the same requests.
+# Default: the broker's Redis and database, under its own key prefix.
+CACHE_URL = env("CACHE_URL", default=CELERY_BROKER_URL)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="elephantasm"),
+        # A Redis that does not answer must not hang requests (throttling then lets them through).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+THROTTLE_CACHE_ALIAS = "default"
+# Requests per API key (session: per user; anonymous: per IP), sustained and burst. "" turns a
+# limit off. Forms: N/s, N/min, N/hour, N/day.
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/min")
+API_THROTTLE_BURST_RATE = env("API_THROTTLE_BURST_RATE", default="100/s")
 
 LOGGING = {
     "version": 1,

@@ -26,6 +26,15 @@ def _test_redis_db(url: str) -> str:
 
 CELERY_BROKER_URL = _test_redis_db(CELERY_BROKER_URL)  # noqa: F405
 CELERY_RESULT_BACKEND = _test_redis_db(CELERY_RESULT_BACKEND)  # noqa: F405
+# The cache (rate-limit counters) on the test database too, never a development server's.
+CACHES["default"]["LOCATION"] = _test_redis_db(CACHE_URL)  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = "elephantasm-test"  # noqa: F405
+# The throttles run on every test request (against the real Redis) but never refuse one: tests
+# make many requests, and every anonymous test client is 127.0.0.1 (one shared counter). Tests
+# of throttling set tiny rates with override_settings. Clearing the cache between tests instead
+# would FLUSHDB the test database, Celery queues included, under tests that run a worker.
+API_THROTTLE_RATE = "1000000/min"
+API_THROTTLE_BURST_RATE = "1000000/s"
 # Celery prefers these environment variables to the settings: keep them in step.
 os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
 os.environ["CELERY_RESULT_BACKEND"] = CELERY_RESULT_BACKEND

@@ -205,3 +205,12 @@ def test_run_script_consumes_the_queues_settings_name():
     from scripts.run import WORKER_QUEUES
 
     assert tuple(WORKER_QUEUES) == tuple(settings.WORKER_QUEUES)
+
+
+def test_app_services_and_the_image_use_the_production_settings(services, dockerfile):
+    for name in APP_SERVICES:
+        environment = services[name]["environment"]
+        assert environment["DJANGO_SETTINGS_MODULE"] == "elephantasm.settings.production", name
+        assert re.fullmatch(r"redis://redis:6379/\d+", environment["CACHE_URL"]), name
+        assert environment["CACHE_URL"] != environment["CELERY_BROKER_URL"], name
+    assert "DJANGO_SETTINGS_MODULE=elephantasm.settings.production" in dockerfile

@@ -13,6 +13,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 
+from elephantasm.api.filters import UtcIsoDateTimeFilter
 from memories.models import (
     Knowledge,
     KnowledgeType,
@@ -50,10 +51,10 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 
 class CreatedRangeFilterSet(django_filters.FilterSet):
     spirit_id = django_filters.UUIDFilter(field_name="spirit_id", help_text="Only this spirit.")
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601)."
     )
 
@@ -64,11 +65,11 @@ class MemoryFilter(CreatedRangeFilterSet):
     status = django_filters.ChoiceFilter(choices=MemoryStatus.choices)
     pinned = StrictBooleanFilter()
     tag = django_filters.CharFilter(field_name="tags__name", help_text="Memories with this tag.")
-    occurred_after = django_filters.IsoDateTimeFilter(
+    occurred_after = UtcIsoDateTimeFilter(
         method="filter_occurred_after",
         help_text="Memories whose time span (time_start-time_end) reaches this moment or later.",
     )
-    occurred_before = django_filters.IsoDateTimeFilter(
+    occurred_before = UtcIsoDateTimeFilter(
         method="filter_occurred_before",
         help_text="Memories whose time span starts before this moment.",
     )

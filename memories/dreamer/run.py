@@ -30,6 +30,7 @@ from events.models import Event
 from spirits.models import Spirit
 from teams.actors import Actor
 
+from .. import webhooks
 from ..models import (
     AuditAction,
     DreamAction,
@@ -157,6 +158,7 @@ def _run(session_id, cfg: dict[str, Any], plans, now: datetime) -> DreamSession:
         )
     }
     session.save()
+    webhooks.emit_dream_completed(session)
     return session
 
 

@@ -11,6 +11,7 @@ from spirits.api.urls import register
 from spirits.config import DEFAULT_CONFIG
 from spirits.models import Spirit, SpiritStatus
 from spirits.tests.factories import SpiritFactory
+from teams.models import Role
 from teams.tests.factories import TeamMembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,14 +53,15 @@ def test_create_with_an_api_key_refuses_another_teams_slug(api, other_team):
     assert not Spirit.objects.exists()
 
 
-def test_create_as_a_session_user_with_one_team_uses_that_team(user_api, team):
-    response = user_api.post(URL, {"name": "Ada"}, format="json")
+def test_create_as_a_session_user_with_one_team_uses_that_team(role_user_api, team):
+    response = role_user_api(Role.ADMIN).post(URL, {"name": "Ada"}, format="json")
     assert response.status_code == 201
     assert response.json()["team"] == team.slug
 
 
-def test_create_as_a_session_user_with_several_teams_requires_a_team(member, other_team):
-    TeamMembershipFactory(user=member, team=other_team)
+def test_create_as_a_session_user_with_several_teams_requires_a_team(team, other_team):
+    member = TeamMembershipFactory(team=team, role=Role.ADMIN).user
+    TeamMembershipFactory(user=member, team=other_team, role=Role.ADMIN)
     client = APIClient()
     client.force_login(member)
     response = client.post(URL, {"name": "Ada"}, format="json")

@@ -12,11 +12,11 @@ from teams.tests.factories import TeamMembershipFactory, UserFactory
 ALL_ACTIONS = ("view", "add", "change", "delete")
 
 
-def staff_client(*, team: Team, models: list[str]) -> Client:
-    """A logged-in staff member (not a superuser) of `team` with every permission on `models`
-    ("app_label.model_name")."""
+def staff_client(*, team: Team, models: list[str], role: str = Role.OWNER) -> Client:
+    """A logged-in staff member (not a superuser) of `team` with `role` (default owner: the role
+    allows everything) and every Django permission on `models` ("app_label.model_name")."""
     user = UserFactory(is_staff=True)
-    TeamMembershipFactory(user=user, team=team, role=Role.ADMIN)
+    TeamMembershipFactory(user=user, team=team, role=role)
     for label in models:
         app_label, model = label.split(".")
         user.user_permissions.add(

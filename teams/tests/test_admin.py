@@ -157,12 +157,15 @@ def test_api_key_changelist_loads_and_searches_by_prefix(admin_client, api_key, 
 def test_api_key_add_shows_the_raw_key_once_and_it_authenticates(admin_client, admin_user, team):
     add = reverse("admin:teams_apikey_add")
     form_fields = admin_client.get(add).context["adminform"].form.fields
-    assert set(form_fields) == {"team", "name", "expires_at"}
+    assert set(form_fields) == {"team", "name", "role", "scopes", "expires_at"}
 
-    response = admin_client.post(add, {"team": team.pk, "name": "ci"}, follow=True)
+    response = admin_client.post(
+        add, {"team": team.pk, "name": "ci", "role": "viewer", "scopes": ["read"]}, follow=True
+    )
 
     api_key = ApiKey.objects.get(name="ci")
     assert api_key.created_by == admin_user
+    assert (api_key.role, api_key.scopes) == ("viewer", ["read"])
     shown = [m for m in message_texts(response) if "elk_" in m]
     assert len(shown) == 1
     raw = next(word for word in shown[0].split() if word.startswith("elk_"))

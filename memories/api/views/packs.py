@@ -17,6 +17,7 @@ from elephantasm.api.viewsets import TeamScopedViewSet
 from memories.models import ContextPack
 from memories.packs import PackRequest, compile_pack, item_dict
 from spirits.models import Spirit
+from teams.models import Role
 
 from ..serializers.packs import PackRequestSerializer, PackSerializer
 from .base import ERRORS, NOT_FOUND, PAGE, ActorMixin
@@ -66,6 +67,9 @@ def _as_response(pack) -> dict:
 
 
 class SpiritPacksViewSet(ActorMixin, TeamScopedViewSet):
+    required_roles = {
+        "create": Role.VIEWER
+    }  # compiling a pack reads memory (it keeps the pack it made)
     queryset = Spirit.objects.all()
     team_field = "team"
     lookup_url_kwarg = "spirit_id"

@@ -27,6 +27,7 @@ from memories.retrieval.query import (
     TIERS,
 )
 from spirits.models import Spirit
+from teams.models import Role
 
 from ..serializers.common import (
     StrictBooleanField,
@@ -163,6 +164,7 @@ EXAMPLE = OpenApiExample(
 
 
 class SpiritSearchViewSet(TeamScopedViewSet):
+    required_roles = {"create": Role.VIEWER}  # searching reads
     queryset = Spirit.objects.all()
     team_field = "team"
     lookup_url_kwarg = "spirit_id"

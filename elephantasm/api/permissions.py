@@ -1,0 +1,138 @@
+"""Who may do what in the API: the caller's role in the team that owns the data, and the API
+key's scopes.
+
+Roles are ordered viewer < member < admin < owner (teams.models.Role). Each view names the role
+an action needs in `required_roles` ({action: role}); what it leaves out follows the defaults:
+safe methods (GET, HEAD, OPTIONS) need viewer, other methods member, and an action named
+`purge` owner. An action that needs only viewer is a read, whatever its method (search and
+context packs are POSTs that read).
+
+`RolePermission` (the API's default permission class) checks, in order:
+
+1. the caller is authenticated (IsAuthenticated);
+2. an API key has the scope the request needs: `read` for reads, `write` for everything else;
+3. for a call on one object (a URL with the object's id): after the object is found among the
+   caller's teams, the caller's role in the object's team (`has_object_permission`). An object
+   of another team is never found, so it stays a 404;
+4. for a call on a collection that writes: the role in the team of the spirit (`spirit_id`) or
+   team (`team`) named in the body, when that is one of the caller's teams; else the caller must
+   have the role in at least one team (which team is then up to the view, which sees only
+   `view.team_ids`: the teams where the caller has the role).
+
+Lists are filtered to the teams where the caller has the role the list needs (TeamScopedViewSet).
+A missing role is a 403 `permission_denied` naming the role needed and the caller's.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from rest_framework import permissions, status
+
+from elephantasm.api.errors import ApplicationError, ErrorCode
+from teams.models import ApiKey, Role, Scope
+from teams.selectors import caller_roles, caller_team_ids
+
+DEFAULT_ACTION_ROLES: dict[str, str] = {"purge": Role.OWNER}
+
+
+class RoleRequired(ApplicationError):
+    code = ErrorCode.PERMISSION_DENIED
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+def required_role(view, request) -> str:
+    """The role the view's current action needs (see the module's docstring for the defaults)."""
+    action = getattr(view, "action", None)
+    declared = getattr(view, "required_roles", None) or {}
+    if action in declared:
+        return declared[action]
+    if action in DEFAULT_ACTION_ROLES:
+        return DEFAULT_ACTION_ROLES[action]
+    return Role.VIEWER if request.method in permissions.SAFE_METHODS else Role.MEMBER
+
+
+def required_scope(view, request) -> str:
+    if request.method in permissions.SAFE_METHODS or required_role(view, request) == Role.VIEWER:
+        return Scope.READ
+    return Scope.WRITE
+
+
+def is_object_call(view) -> bool:
+    """Whether the URL names one object (its id is a URL keyword argument)."""
+    kwarg = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+    return kwarg is not None and kwarg in getattr(view, "kwargs", {})
+
+
+def object_team_id(obj, path: str):
+    """The id of the team of `obj` along a `team_field` path such as "spirit__team"."""
+    *hops, last = path.split("__")
+    for hop in hops:
+        obj = getattr(obj, hop)
+    return getattr(obj, f"{last}_id")
+
+
+def refuse(required: str, role: str | None, where: str) -> RoleRequired:
+    held = f"; you are {role}" if role else ""
+    return RoleRequired(
+        f"This needs the {required} role in {where}{held}.",
+        details={"required_role": str(required), "role": str(role) if role else None},
+    )
+
+
+class RolePermission(permissions.IsAuthenticated):
+    message = "Authentication credentials were not provided."
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if getattr(view, "action", "") is None and not hasattr(view, request.method.lower()):
+            return True  # no handler for this method: the view answers 405
+        auth = request.auth
+        if isinstance(auth, ApiKey):
+            scope = required_scope(view, request)
+            if not auth.has_scope(scope):
+                raise RoleRequired(
+                    f"This API key does not have the {scope} scope this request needs "
+                    f"(it has: {', '.join(auth.scopes) or 'none'}).",
+                    details={"required_scope": str(scope), "scopes": list(auth.scopes)},
+                )
+        if is_object_call(view) or not hasattr(view, "team_target_id"):
+            return True  # checked on the object, once found among the caller's teams
+        required = required_role(view, request)
+        if required == Role.VIEWER:
+            return True  # every team the caller sees, the caller may read
+        roles = caller_roles(request)
+        team_id = view.team_target_id()
+        if team_id is not None:
+            if not Role.at_least(roles.get(team_id), required):
+                raise refuse(required, roles.get(team_id), "this team")
+            return True
+        readable = caller_team_ids(request)
+        if readable and not any(Role.at_least(roles.get(t), required) for t in readable):
+            best = max((roles.get(t) for t in readable), key=Role.rank, default=None)
+            raise refuse(required, best, "any of your teams")
+        return True
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        required = required_role(view, request)
+        if required == Role.VIEWER:
+            return True
+        path = getattr(view, "team_field", None)
+        if path is None:
+            return True
+        role = caller_roles(request).get(object_team_id(obj, path))
+        if not Role.at_least(role, required):
+            raise refuse(required, role, "this team")
+        return True
+
+
+def parse_uuid(value) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,0 +1,172 @@
+"""Rate limits per API key, user and IP, counted in the real (test) Redis."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.cache import caches
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from conftest import bearer_client
+from elephantasm.api import throttling
+from elephantasm.tests.test_api_core import assert_error
+from teams.tests.factories import ApiKeyFactory
+
+SPIRITS = "/api/v1/spirits/"
+# A fixed clock, 15 s into a one-minute window: Retry-After is exactly 45.
+NOW = 60 * 29_000_000 + 15.0
+
+TINY = override_settings(API_THROTTLE_RATE="3/min", API_THROTTLE_BURST_RATE="")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock_and_clean_counters(monkeypatch):
+    monkeypatch.setattr(throttling.time, "time", lambda: NOW)
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    pattern = f"{settings.CACHES['default']['KEY_PREFIX']}:*throttle:*"
+    for key in client.scan_iter(match=pattern):
+        client.delete(key)
+    yield
+    for key in client.scan_iter(match=pattern):
+        client.delete(key)
+
+
+def test_the_cache_is_redis_on_the_test_database():
+    location = settings.CACHES["default"]["LOCATION"]
+
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert location.startswith("redis://") and location.endswith("/15")
+    caches["default"].set("throttling-probe", 1, timeout=5)
+    assert caches["default"].get("throttling-probe") == 1
+
+
+@pytest.mark.django_db
+@TINY
+def test_a_key_over_its_rate_gets_429_throttled_with_retry_after(api):
+    for _ in range(3):
+        assert api.get(SPIRITS).status_code == 200
+
+    response = api.get(SPIRITS)
+
+    error = assert_error(response, 429, "throttled")
+    assert error["details"] == {"retry_after": 45}
+    assert response["Retry-After"] == "45"
+
+
+@pytest.mark.django_db
+@TINY
+def test_other_keys_of_the_same_team_are_not_throttled(api, team):
+    for _ in range(4):
+        api.get(SPIRITS)
+    assert api.get(SPIRITS).status_code == 429
+
+    other = bearer_client(ApiKeyFactory(team=team).raw)
+
+    assert other.get(SPIRITS).status_code == 200
+
+
+@pytest.mark.django_db
+@TINY
+def test_a_new_window_lets_the_key_in_again(api, monkeypatch):
+    for _ in range(4):
+        api.get(SPIRITS)
+    assert api.get(SPIRITS).status_code == 429
+
+    monkeypatch.setattr(throttling.time, "time", lambda: NOW + 45)
+
+    assert api.get(SPIRITS).status_code == 200
+
+
+@pytest.mark.django_db
+@TINY
+def test_session_users_are_throttled_per_user(user_api, user_factory, team):
+    from teams.models import Role
+    from teams.tests.factories import TeamMembershipFactory
+
+    for _ in range(3):
+        assert user_api.get(SPIRITS).status_code == 200
+    assert_error(user_api.get(SPIRITS), 429, "throttled")
+
+    colleague = APIClient()
+    colleague.force_login(TeamMembershipFactory(team=team, role=Role.MEMBER).user)
+    assert colleague.get(SPIRITS).status_code == 200
+
+
+@pytest.mark.django_db
+@TINY
+def test_anonymous_callers_are_throttled_per_ip_address():
+    schema = "/api/schema/?format=json"
+    first, second = APIClient(REMOTE_ADDR="203.0.113.7"), APIClient(REMOTE_ADDR="203.0.113.8")
+    for _ in range(3):
+        assert first.get(schema).status_code == 200
+
+    assert_error(first.get(schema), 429, "throttled")
+    assert second.get(schema).status_code == 200
+
+
+@pytest.mark.django_db
+@TINY
+def test_a_forged_x_forwarded_for_does_not_escape_the_ip_limit():
+    schema = "/api/schema/?format=json"
+    client = APIClient(REMOTE_ADDR="203.0.113.9")
+    for n in range(3):
+        client.get(schema, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+
+    assert client.get(schema, HTTP_X_FORWARDED_FOR="198.51.100.99").status_code == 429
+
+
+@pytest.mark.django_db
+@override_settings(API_THROTTLE_RATE="", API_THROTTLE_BURST_RATE="2/s")
+def test_the_burst_rate_applies_on_its_own(api):
+    assert api.get(SPIRITS).status_code == 200
+    assert api.get(SPIRITS).status_code == 200
+
+    response = api.get(SPIRITS)
+
+    assert_error(response, 429, "throttled")
+    assert response["Retry-After"] == "1"
+
+
+@pytest.mark.django_db
+@override_settings(API_THROTTLE_RATE="", API_THROTTLE_BURST_RATE="")
+def test_empty_rates_turn_throttling_off(api):
+    for _ in range(5):
+        assert api.get(SPIRITS).status_code == 200
+
+
+@pytest.mark.django_db
+@TINY
+def test_requests_pass_when_the_cache_does_not_answer(api, caplog, monkeypatch):
+    monkeypatch.setattr(throttling, "_last_warning", 0.0)
+    dead = dict(settings.CACHES["default"], LOCATION=f"redis://127.0.0.1:{free_port()}/0")
+    with override_settings(CACHES={"default": dead}):
+        statuses = [api.get(SPIRITS).status_code for _ in range(5)]
+
+    assert statuses == [200] * 5
+    assert caplog.text.count("Throttling is off") == 1  # once, not per request
+
+
+@pytest.mark.parametrize(
+    ("rate", "parsed"),
+    [("1200/min", (1200, 60)), ("100/s", (100, 1)), ("5/hour", (5, 3600)), ("7/d", (7, 86400))],
+)
+def test_rates_parse(rate, parsed):
+    assert throttling.parse_rate(rate) == parsed
+
+
+@pytest.mark.parametrize("rate", ["fast", "10/fortnight", "x/min"])
+def test_an_invalid_rate_is_a_configuration_error(rate):
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured):
+        throttling.parse_rate(rate)

@@ -1,0 +1,128 @@
+"""Admin of webhook deliveries (imported by teams.admin), and the team form's write-only secret."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from elephantasm.admin import TeamScopedAdminMixin
+
+from .models import WebhookAttempt, WebhookDelivery, WebhookStatus
+from .services import webhook_send_again
+
+
+class TeamWebhookForm(forms.ModelForm):
+    """The webhook secret is write-only: never rendered back, blank keeps the current one."""
+
+    webhook_secret = forms.CharField(
+        required=False,
+        max_length=255,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only. Leave blank to keep the current secret.",
+    )
+    new_webhook_secret = forms.BooleanField(
+        required=False,
+        label="Generate a new webhook secret",
+        help_text="Replace the secret with a generated one (shown once after saving).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        state = "set" if self.instance.webhook_secret else "not set"
+        self.fields["webhook_secret"].help_text = (
+            f"Write-only (currently {state}). Leave blank to keep it; with a URL and no secret, "
+            "one is generated on save and shown once."
+        )
+
+    def clean_webhook_secret(self) -> str:
+        return self.cleaned_data.get("webhook_secret") or self.instance.webhook_secret
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("new_webhook_secret"):
+            cleaned["webhook_secret"] = ""  # TeamAdmin.save_model generates one
+        return cleaned
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = [
+        "created_at",
+        "cycle",
+        "number",
+        "succeeded",
+        "http_status",
+        "latency_ms",
+        "error",
+        "response_excerpt",
+    ]
+    ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+    """Every delivery with its attempts (read-only); "send again" starts a new cycle."""
+
+    list_display = [
+        "event_type",
+        "team",
+        "spirit_id",
+        "status",
+        "cycle",
+        "attempt_count",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+        "created_at",
+    ]
+    list_filter = ["status", "event_type", ("team", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["team"]
+    search_fields = ["=id", "=spirit_id", "event_type", "team__slug"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    actions = ["send_again"]
+    inlines = [WebhookAttemptInline]
+    fields = readonly_fields = [
+        "id",
+        "team",
+        "spirit_id",
+        "event_type",
+        "status",
+        "cycle",
+        "attempt_count",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+        "created_at",
+        "payload_display",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of what was sent stays (a purge removes a spirit's own)
+
+    @admin.display(description="payload")
+    def payload_display(self, obj) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False))
+
+    @admin.action(description="Send again (a new cycle of attempts)", permissions=["change"])
+    def send_again(self, request, queryset):
+        count = 0
+        for delivery in queryset:
+            webhook_send_again(delivery=delivery)
+            count += 1
+        self.message_user(request, f"Queued {count} delivery(ies) again.", messages.SUCCESS)
+
+
+__all__ = ["TeamWebhookForm", "WebhookDeliveryAdmin", "WebhookStatus"]

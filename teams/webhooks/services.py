@@ -1,0 +1,231 @@
+"""Every write to webhook deliveries: emit, attempt (one signed POST, recorded), send again.
+
+A delivery is created in the transaction of the change it reports and its task is enqueued
+after that transaction commits, so a rolled-back change sends nothing. Each attempt first
+claims its number with one conditional UPDATE (`attempt_count = number - 1` → `number`), so two
+copies of the task (a redelivery, the sweep) never send the same attempt twice. The URL and the
+secret are read from the team at send time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from teams.models import Team
+
+from . import signing
+from .models import WebhookAttempt, WebhookDelivery, WebhookStatus
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({408, 429})
+EXCERPT_BYTES = 500
+
+
+def body_of(delivery: WebhookDelivery) -> bytes:
+    """The exact bytes sent (and signed)."""
+    return json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def webhook_emit(
+    *,
+    team_id: UUID,
+    event_type: str,
+    data: dict[str, Any],
+    spirit_id: UUID | None = None,
+) -> WebhookDelivery | None:
+    """Queue `event_type` for the team's webhook; nothing when it has no URL and secret."""
+    team = Team.objects.filter(pk=team_id).values("webhook_url", "webhook_secret").first()
+    if not team or not team["webhook_url"] or not team["webhook_secret"]:
+        return None
+    now = timezone.now()
+    delivery_id = uuid4()
+    payload = {
+        "id": str(delivery_id),
+        "type": event_type,
+        "created_at": now.isoformat(),
+        "team_id": str(team_id),
+        "spirit_id": str(spirit_id) if spirit_id else None,
+        "data": data,
+    }
+    delivery = WebhookDelivery.objects.create(
+        id=delivery_id,
+        created_at=now,
+        team_id=team_id,
+        spirit_id=spirit_id,
+        event_type=event_type,
+        payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
+        next_attempt_at=now,
+    )
+    _enqueue(delivery)
+    return delivery
+
+
+def _enqueue(delivery: WebhookDelivery, number: int = 1) -> None:
+    from .tasks import deliver_webhook  # tasks imports this module
+
+    args = (str(delivery.pk), delivery.cycle, number)
+    transaction.on_commit(lambda: deliver_webhook.delay(*args), robust=True)
+
+
+@transaction.atomic
+def webhook_send_again(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Start a new cycle of attempts (the earlier attempts stay recorded)."""
+    locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    locked.cycle += 1
+    locked.attempt_count = 0
+    locked.status = WebhookStatus.PENDING
+    locked.next_attempt_at = timezone.now()
+    locked.delivered_at = None
+    locked.last_error = ""
+    locked.save()
+    _enqueue(locked)
+    return locked
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # "skipped", "delivered", "retry" or "failed"
+    wait: float | None = None  # seconds until the next attempt ("retry")
+
+
+def _backoff(number: int, retry_after: float | None) -> float:
+    cap = settings.WEBHOOK_BACKOFF_MAX_SECONDS
+    if retry_after is not None:
+        return min(retry_after, cap)
+    delay = min(settings.WEBHOOK_BACKOFF_SECONDS * 2 ** (number - 1), cap)
+    return delay * random.uniform(0.5, 1.0)
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _claim(delivery_id, cycle: int, number: int, now: datetime) -> bool:
+    lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT + 60)
+    return bool(
+        WebhookDelivery.objects.filter(
+            pk=delivery_id, status=WebhookStatus.PENDING, cycle=cycle, attempt_count=number - 1
+        ).update(attempt_count=number, next_attempt_at=lease, updated_at=now)
+    )
+
+
+def _post(team: Team, delivery: WebhookDelivery) -> tuple[dict[str, Any], bool, float | None]:
+    """One POST. Returns the attempt's fields, whether it may pass, and a Retry-After."""
+    body = body_of(delivery)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "elephantasm-webhooks",
+        signing.EVENT_HEADER: delivery.event_type,
+        signing.DELIVERY_HEADER: str(delivery.pk),
+        signing.SIGNATURE_HEADER: signing.signature_header(team.webhook_secret, body),
+    }
+    started = time.monotonic()
+    fields: dict[str, Any] = {}
+    try:
+        with (
+            httpx.Client(timeout=settings.WEBHOOK_TIMEOUT, follow_redirects=False) as client,
+            client.stream("POST", team.webhook_url, content=body, headers=headers) as response,
+        ):
+            excerpt = b""
+            for chunk in response.iter_bytes():
+                excerpt += chunk
+                if len(excerpt) >= EXCERPT_BYTES:
+                    break
+            status = response.status_code
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+    except httpx.TimeoutException:
+        fields["error"] = f"no answer in {settings.WEBHOOK_TIMEOUT}s"
+        return {**fields, "latency_ms": _ms(started)}, True, None
+    except (httpx.TransportError, httpx.InvalidURL) as exc:
+        fields["error"] = f"connection failed: {type(exc).__name__}"
+        return {**fields, "latency_ms": _ms(started)}, True, None
+    fields = {
+        "latency_ms": _ms(started),
+        "http_status": status,
+        "response_excerpt": excerpt[:EXCERPT_BYTES].decode("utf-8", "replace"),
+        "succeeded": 200 <= status < 300,
+    }
+    if not fields["succeeded"]:
+        fields["error"] = f"HTTP {status}"
+    return fields, status in RETRYABLE_STATUSES or status >= 500, retry_after
+
+
+def webhook_attempt(*, delivery_id, cycle: int, number: int) -> Outcome:
+    """Attempt `number` of `cycle`: claim it, POST, record it, and say what comes next.
+    A copy of the task whose attempt was already claimed (or a delivery gone) is "skipped"."""
+    if not _claim(delivery_id, cycle, number, timezone.now()):
+        return Outcome("skipped")
+    delivery = WebhookDelivery.objects.select_related("team").filter(pk=delivery_id).first()
+    if delivery is None:  # purged meanwhile
+        return Outcome("skipped")
+    team = delivery.team
+    if team.webhook_url and team.webhook_secret:
+        fields, retryable, retry_after = _post(team, delivery)
+    else:
+        fields, retryable, retry_after = {"error": "the team has no webhook any more"}, False, None
+    now = timezone.now()
+    with transaction.atomic():
+        attempt = WebhookAttempt.objects.create(
+            delivery=delivery, cycle=cycle, number=number, created_at=now, **fields
+        )
+        current = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if current is None or current.cycle != cycle:  # purged, or sent again meanwhile
+            return Outcome("skipped")
+        if attempt.succeeded:
+            current.status, current.delivered_at = WebhookStatus.DELIVERED, now
+            current.next_attempt_at, current.last_error = None, ""
+            outcome = Outcome("delivered")
+        elif retryable and number < settings.WEBHOOK_MAX_ATTEMPTS:
+            wait = _backoff(number, retry_after)
+            current.next_attempt_at = now + timedelta(seconds=wait)
+            current.last_error = attempt.error
+            outcome = Outcome("retry", wait)
+        else:
+            current.status, current.next_attempt_at = WebhookStatus.FAILED, None
+            current.last_error = attempt.error
+            outcome = Outcome("failed")
+        current.save()
+    log = logger.info if outcome.state == "delivered" else logger.warning
+    log(
+        "webhook %s %s attempt %d.%d: %s",
+        delivery.event_type,
+        delivery.pk,
+        cycle,
+        number,
+        outcome.state if attempt.succeeded else f"{outcome.state} ({attempt.error})",
+    )
+    return outcome
+
+
+def webhooks_due(*, now: datetime | None = None, limit: int = 1000) -> list[tuple[str, int, int]]:
+    """Pending deliveries whose next attempt is overdue by WEBHOOK_SWEEP_GRACE_SECONDS (their
+    task was lost): (id, cycle, next attempt number) for the sweep to enqueue."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.WEBHOOK_SWEEP_GRACE_SECONDS)
+    rows = (
+        WebhookDelivery.objects.filter(status=WebhookStatus.PENDING, next_attempt_at__lte=cutoff)
+        .order_by("next_attempt_at")
+        .values_list("pk", "cycle", "attempt_count")[:limit]
+    )
+    return [(str(pk), cycle, count + 1) for pk, cycle, count in rows]
+
+
+def _ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
