@@ -23,10 +23,12 @@ Measured per step, after a warm-up pass, `rounds` passes over `queries` real que
   embed   the query embedding alone;
   search  `search(spirit, SearchQuery(text=q, k=10, kinds=("memories",)))`, embedding included;
   pack    `compile_pack(spirit, PackRequest(query=q, max_tokens=2000), persist=False)`;
-  bare    the exact SQL the service ran for that query (captured during the warm-up pass):
+  bare    the exact SQL the search ran for that query (captured during the warm-up pass):
           the vector query (in a transaction with the same hnsw settings) and the text query
           (ts_rank_cd with the same tsquery), each timed alone on the raw psycopg cursor, with
-          no embedding; `bare` = vector + text per query.
+          no embedding; `bare` = vector + text per query;
+  pack_bare  the same for the pack's own vector and text statements (its three kinds, each
+          list as deep as the preset's limits ask): the pack's ratio is against these.
 
 It prints the p50/p95 table, the ratios service/bare and pack/bare, the table and index sizes,
 the slowest text query (with its number of matches), and per step the first lines of EXPLAIN
@@ -480,15 +482,19 @@ class Recorder:
         return execute(sql, params, many, context)
 
 
-def captured_sql(spirit, text: str) -> dict:
-    """Run one service search of `text`, keeping the SQL of its vector and text queries."""
+def captured_sql(spirit, text: str, call: Callable | None = None) -> dict:
+    """Run one service search of `text` (or `call(spirit, text)`), keeping the SQL of its
+    vector and text queries."""
     from django.db import connection
 
     from memories.retrieval import SearchQuery, search
 
     recorder = Recorder()
     with connection.execute_wrapper(recorder):
-        search(spirit, SearchQuery(text=text, k=10, kinds=("memories",)))
+        if call is None:
+            search(spirit, SearchQuery(text=text, k=10, kinds=("memories",)))
+        else:
+            call(spirit, text)
     found: dict = {}
     for sql, params in recorder.queries:
         if "set_config('hnsw.iterative_scan'" in sql:
@@ -598,15 +604,15 @@ def measure(spirit, queries: list[str], rounds: int, log) -> dict:
 
     embedder = get_embedder()
     pack = pack_compiler()
-    captured = {}
+    captured, captured_pack = {}, {}
     for text in queries:  # warm-up: every path once; the SQL of each query kept
         captured[text] = captured_sql(spirit, text)
         bare_vector(captured[text])
         bare_text(captured[text])
         if pack:
-            pack(spirit, text)
+            captured_pack[text] = captured_sql(spirit, text, pack)
     times: dict[str, list[float]] = {"embed": [], "search": [], "vector": [], "text": []}
-    times.update({"bare": [], "pack": []})
+    times.update({"bare": [], "pack_bare": [], "pack": []})
     counts = {"vector_rows": [], "text_rows": [], "hits": [], "pack_items": [], "pack_tokens": []}
     per_query: dict[str, float] = {}  # the slowest bare text time of each query
     load_before = os.getloadavg()[0]
@@ -630,6 +636,10 @@ def measure(spirit, queries: list[str], rounds: int, log) -> dict:
             counts["vector_rows"].append(vector_rows)
             counts["text_rows"].append(text_rows)
         if pack:
+            for text in queries:
+                times["pack_bare"].append(
+                    bare_vector(captured_pack[text])[0] + bare_text(captured_pack[text])[0]
+                )
             for text in queries:
                 started = time.perf_counter()
                 items, tokens = pack(spirit, text)
@@ -775,6 +785,7 @@ def report(results: dict) -> str:
         ("text", "bare text SQL (ts_rank_cd)"),
         ("bare", "bare SQL = vector + text"),
         ("search", "search service (with embedding)"),
+        ("pack_bare", "bare SQL of the pack's lists"),
         ("pack", "pack compiler (with embedding)"),
     ]
     for f in steps:
@@ -794,8 +805,8 @@ def report(results: dict) -> str:
         ]
         if "pack" in f:
             ratios.append(
-                f"pack/bare {_ratio(f['pack'], f['bare'], 'p50_ms'):.2f}x p50, "
-                f"{_ratio(f['pack'], f['bare'], 'p95_ms'):.2f}x p95"
+                f"pack/bare of the pack {_ratio(f['pack'], f['pack_bare'], 'p50_ms'):.2f}x p50, "
+                f"{_ratio(f['pack'], f['pack_bare'], 'p95_ms'):.2f}x p95"
             )
         lines.append(f"{'':<24} ratios: {'; '.join(ratios)}")
         c = f["counts"]
@@ -827,7 +838,7 @@ def report(results: dict) -> str:
         met = target_met(results)
         lines.append(
             f"pack target at {last['size']:,} (p50 <= {TARGET_PACK_P50_MS:.0f} ms, p95 <= "
-            f"{TARGET_PACK_P95_MS:.0f} ms, <= {TARGET_RATIO:.0f}x bare SQL p50): "
+            f"{TARGET_PACK_P95_MS:.0f} ms, <= {TARGET_RATIO:.0f}x its bare SQL p50): "
             f"{'met' if met else 'NOT met'}"
         )
     else:
@@ -843,5 +854,5 @@ def target_met(results: dict) -> bool:
     return (
         last["pack"]["p50_ms"] <= TARGET_PACK_P50_MS
         and last["pack"]["p95_ms"] <= TARGET_PACK_P95_MS
-        and _ratio(last["pack"], last["bare"], "p50_ms") <= TARGET_RATIO
+        and _ratio(last["pack"], last["pack_bare"], "p50_ms") <= TARGET_RATIO
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db import transaction
@@ -78,11 +79,14 @@ def _problems(request: PackRequest) -> dict[str, list[str]]:
     return problems
 
 
+@cache
+def _heading_tokens() -> dict[str, int]:
+    return dict(zip(LAYERS, count_tokens_many([layers.HEADINGS[n] for n in LAYERS]), strict=True))
+
+
 def _allot(items_by_layer, limits, shares, max_tokens) -> tuple[list[layers.Item], dict]:
     """Choose each layer's items within its allotment (see presets' budget rules)."""
-    headings = dict(
-        zip(LAYERS, count_tokens_many([layers.HEADINGS[n] for n in LAYERS]), strict=True)
-    )
+    headings = _heading_tokens()
     chosen: list[layers.Item] = []
     budget: dict[str, dict[str, int]] = {}
     carry = 0
@@ -139,11 +143,12 @@ def compile_pack(
     query = (request.query or "").strip() or None
     session_id = request.session_id or None
 
+    retrieval = layers.Retrieval(spirit, query, limits) if query else None
     items_by_layer = {
         "identity": layers.identity_items(spirit)[: limits["identity"]],
         "session": layers.session_items(spirit, session_id, limits["session"]),
         "pending": layers.pending_items(spirit, session_id, limits["pending"]),
-        **layers.scored_items(spirit, query=query, limits=limits, weights=weights, now=now),
+        **layers.scored_items(spirit, retrieval=retrieval, limits=limits, weights=weights, now=now),
     }
     every = [item for layer in LAYERS for item in items_by_layer[layer]]
     for item, tokens in zip(every, count_tokens_many([i.line for i in every]), strict=True):

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db.models import Q
 
-from elephantasm.ai.embeddings import get_embedder
 from events.cortex import truncate_words
 from events.models import Event
 from spirits.models import Spirit
@@ -27,7 +26,14 @@ from ..models import (
     Memory,
     MemoryStatus,
 )
-from ..retrieval import SearchQuery, search
+from ..retrieval import SearchQuery, fuse
+from ..retrieval.fusion import Fused
+from ..retrieval.search import (
+    QueryEmbedding,
+    candidate_depth,
+    candidate_lists,
+    resolve_weights,
+)
 from .scoring import DEFAULT_IMPORTANCE, recency, score
 
 LINE_MAX_CHARS = 600
@@ -149,18 +155,6 @@ def pending_items(spirit: Spirit, session_id: str | None, limit: int) -> list[It
 # --- Knowledge, lessons, memories ----------------------------------------------------------------
 
 
-class _QueryVector:
-    """An embedder that answers with the query's vector, embedded once for every kind."""
-
-    def __init__(self, text: str):
-        embedder = get_embedder()
-        self.model_name = embedder.model_name
-        [self.vector] = embedder.embed([text])
-
-    def embed(self, texts):
-        return [self.vector for _ in texts]
-
-
 def _knowledge_line(k: Knowledge) -> str:
     return f"- {_clip(k.content)}"
 
@@ -206,30 +200,61 @@ _ORDER_WITHOUT_QUERY = {
 }
 
 
+class Retrieval:
+    """The retrieval of a pack's knowledge, lessons and memories for a query: one embedding
+    of the query, both lists of the three kinds in two statements (search.candidate_lists)."""
+
+    def __init__(self, spirit: Spirit, query: str, limits: dict[str, int]):
+        self.spirit = spirit
+        self.limits = {layer: limits[layer] for layer in KINDS}
+        self.depths = {
+            KINDS[layer][0]: candidate_depth(limit) for layer, limit in self.limits.items() if limit
+        }
+        self.query = SearchQuery(text=query, kinds=tuple(self.depths) or ("memories",)).validated()
+        self.weights = resolve_weights(spirit, self.query)
+        self.embedding = (
+            QueryEmbedding(self.query.text) if self.depths and self.weights.vector > 0 else None
+        )
+
+    def candidates(self) -> dict[str, dict[Any, Fused]]:
+        """Per layer, its best 2 x limit candidates (id -> fused hit): both lists of every kind
+        read at once (one transaction), each list as deep as retrieval goes for k = limit
+        (2 x limit, at least DEPTH_MIN)."""
+        by_layer: dict[str, dict[Any, Fused]] = {layer: {} for layer in KINDS}
+        if not self.depths:
+            return by_layer
+        lists = candidate_lists(self.spirit, self.query, self.depths, self.weights, self.embedding)
+        kind_layer = {kind: layer for layer, (kind, *_) in KINDS.items()}
+        for hit in fuse(lists.vector, lists.text, self.weights):
+            layer = kind_layer[hit.kind]
+            if len(by_layer[layer]) < 2 * self.limits[layer]:
+                by_layer[layer][hit.id] = hit
+        return by_layer
+
+
 def scored_items(
     spirit: Spirit,
     *,
-    query: str | None,
+    retrieval: Retrieval | None,
     limits: dict[str, int],
     weights: dict[str, float],
     now: datetime,
 ) -> dict[str, list[Item]]:
-    """Knowledge, lessons and memories, each list sorted by score (best first)."""
-    vector = _QueryVector(query) if query else None
+    """Knowledge, lessons and memories, each list sorted by score (best first); by retrieval
+    for a query (`retrieval`), else the most confident / important and newest."""
+    candidates = retrieval.candidates() if retrieval is not None else None
     result: dict[str, list[Item]] = {}
-    for layer, (kind, model, live, line, terms_of) in KINDS.items():
+    for layer, (_kind, model, live, line, terms_of) in KINDS.items():
         limit = limits[layer]
         if limit == 0:
             result[layer] = []
             continue
-        fused: dict[Any, Any] = {}
-        if vector is not None:
-            hits = search(
-                spirit,
-                SearchQuery(text=query, k=min(100, 2 * limit), kinds=(kind,)),
-                embedder=vector,
-            ).hits
-            fused = {hit.id: hit for hit in hits}
+        fused: dict[Any, Fused] = {}
+        if candidates is not None:
+            fused = candidates[layer]
+            if not fused:
+                result[layer] = []
+                continue
             rows = model.objects.filter(live, spirit=spirit, pk__in=list(fused))
         else:
             ids: dict[Any, None] = {}
@@ -260,7 +285,7 @@ def scored_items(
                     kind=model.__name__.lower(),
                     id=str(row.pk),
                     line=line(row),
-                    score=round(score(terms, weights, with_query=vector is not None), 6),
+                    score=round(score(terms, weights, with_query=candidates is not None), 6),
                     reasons=reasons,
                 )
             )

@@ -1,23 +1,27 @@
 """Per kind: which rows a search may see, and its two candidate lists (vector and text).
 
 Candidates are (id, measure) pairs: cosine distance for the vector list, `ts_rank_cd` for the
-text list. Only live rows of the spirit; memories without `include_archived` skip archived and
-superseded ones, lessons retired ones, knowledge everything closed (`valid_to` set). Vectors of
-another embedding model than the query's are not comparable and are skipped.
+text list, which ranks the TEXT_RANK_CAP newest matches. Both are SQL parts (`SqlPart`: the
+ORM builds the filters) that `run_together` reads in one statement. Only live rows of the
+spirit; memories without `include_archived` skip archived and superseded ones, lessons retired
+ones, knowledge everything closed (`valid_to` set). Vectors of another embedding model than the
+query's are not comparable and are skipped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from django.contrib.postgres.search import SearchQueryField
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from pgvector import Vector
 from pgvector.django import CosineDistance
 
 from events.models import Event, EventEmbedding, content_search_vector
@@ -35,6 +39,11 @@ from .query import SearchQuery
 
 # ts_rank_cd normalisation: 0 = none (a longer text with more matches ranks higher).
 TEXT_RANK_NORMALIZATION = 0
+# The text list ranks at most this many matching rows per kind, the newest: ranking costs ~9 µs
+# a row, and a query whose words are everywhere (7,800 matches of one spirit among 100,000) took
+# 94 ms to rank in full, 22 ms to count (measured: bench/retrieval.py). Past this many matches
+# the text list carries little signal and the vector list decides.
+TEXT_RANK_CAP = 1000
 ARCHIVED_MEMORY = (MemoryStatus.ARCHIVED, MemoryStatus.SUPERSEDED)
 
 
@@ -122,6 +131,9 @@ def lesson_filters(spirit_id: UUID, q: SearchQuery) -> Filters:
     return filters + _created_range(q)
 
 
+SqlPart = tuple[str, list[Any]]
+
+
 @dataclass(frozen=True, slots=True)
 class Kind:
     name: str
@@ -130,11 +142,19 @@ class Kind:
 
     # --- vector ----------------------------------------------------------------------------------
 
-    def vector_candidates(
-        self, spirit_id: UUID, q: SearchQuery, vector: list[float], model_name: str, depth: int
-    ) -> list[tuple[UUID, float]]:
-        """The `depth` nearest rows by cosine distance (HNSW). Run it with iterative scans on
-        (search.vector_scan), so rows the filters drop do not shrink the list."""
+    def vector_query(
+        self, spirit_id: UUID, q: SearchQuery, vector: Any, model_name: str, depth: int
+    ) -> SqlPart:
+        """The `depth` nearest rows by cosine distance (HNSW), as (id, distance, kind) rows. Run
+        it with iterative scans on (search.vector_scan), so rows the filters drop do not shrink
+        the list. `vector`: a list of floats or `query_vector(...)` of it."""
+        vector = vector if isinstance(vector, str) else query_vector(vector)
+        values = {"spirit_id": spirit_id, "vector": vector, "model_name": model_name}
+        return _filled(_template(self.name, "vector", _shape(q), depth), values)
+
+    def _vector_sql(
+        self, spirit_id: UUID, q: SearchQuery, vector: str, model_name: str, depth: int
+    ) -> SqlPart:
         if self.model is Event:
             qs = EventEmbedding.objects.filter(
                 *event_filters(spirit_id, q, prefix="event__"), model=model_name
@@ -145,36 +165,130 @@ class Kind:
                 *self.filters(spirit_id, q), embedding_model=model_name
             )
             id_field = "pk"
+        distance = CosineDistance("embedding", models.Value(vector))
         rows = (
-            qs.annotate(distance=CosineDistance("embedding", vector))
+            qs.annotate(distance=distance, kind=_label(self.name))
             .order_by("distance")
-            .values_list(id_field, "distance")[:depth]
+            .values_list(id_field, "distance", "kind")[:depth]
         )
-        return list(rows)
+        return rows.query.sql_with_params()
+
+    def vector_candidates(
+        self, spirit_id: UUID, q: SearchQuery, vector: Any, model_name: str, depth: int
+    ) -> list[tuple[UUID, float]]:
+        part = self.vector_query(spirit_id, q, vector, model_name, depth)
+        return run_together([part]).get(self.name, [])
 
     # --- text ------------------------------------------------------------------------------------
+
+    def text_query(self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int) -> SqlPart:
+        """The `depth` best rows by `ts_rank_cd` among the TEXT_RANK_CAP newest rows matching
+        the tsquery, as (id, rank, kind) rows."""
+        values = {"spirit_id": spirit_id, "query_text": query_text}
+        return _filled(_template(self.name, "text", _shape(q), depth), values)
+
+    def _text_sql(self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int) -> SqlPart:
+        document = content_search_vector() if self.model is Event else F("search_vector")
+        query = tsquery(query_text)
+        newest = (
+            self.model._base_manager.filter(*self.filters(spirit_id, q))
+            .filter(TsMatch(document, query))
+            .annotate(item_id=F("pk"), document=document)
+            .order_by("-created_at")
+            .values_list("item_id", "document")[:TEXT_RANK_CAP]
+        )
+        sql, params = newest.query.sql_with_params()
+        # The subquery is the ORM's, the numbers are ints: no input goes in unescaped.
+        ranked = (
+            f"SELECT item_id, ts_rank_cd(document, %s::tsquery, {TEXT_RANK_NORMALIZATION:d}) "  # noqa: S608
+            f"AS text_score, %s AS kind FROM ({sql}) AS matches "
+            f"ORDER BY text_score DESC, item_id LIMIT {depth:d}"
+        )
+        return ranked, [query_text, self.name, *params]
 
     def text_candidates(
         self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int
     ) -> list[tuple[UUID, float]]:
-        """The `depth` best rows by `ts_rank_cd` among those matching the tsquery."""
-        vector = content_search_vector() if self.model is Event else F("search_vector")
-        query = tsquery(query_text)
-        rank = models.Func(
-            vector,
-            query,
-            models.Value(TEXT_RANK_NORMALIZATION),
-            function="ts_rank_cd",
-            output_field=models.FloatField(),
+        part = self.text_query(spirit_id, q, query_text, depth)
+        return run_together([part]).get(self.name, [])
+
+
+# --- Compiled parts ------------------------------------------------------------------------------
+# Building and compiling a part with the ORM costs about 1 ms, as much as a small query; an agent
+# asks the same shapes again and again (the same filters, another spirit or text). So each shape
+# (kind, list, filters, depth) is compiled once with stand-ins for what changes from call to call
+# (spirit, vector, embedding model, tsquery), and its SQL reused with the real values in their
+# places.
+_STAND_INS: dict[str, Any] = {
+    "spirit_id": UUID("00000000-0000-4000-8000-00005e1ec7ed"),
+    "vector": "\x00vector",
+    "model_name": "\x00model",
+    "query_text": "\x00tsquery",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, str], ...]  # (position in params, name of the value there)
+
+
+def _shape(q: SearchQuery) -> SearchQuery:
+    """What of `q` the SQL depends on: its filters (not the text, k, weights or text mode:
+    the tsquery is a value, the depth is given)."""
+    return replace(q, text="", k=1, vector_weight=None, text_weight=None, rrf_k=1, text_match="all")
+
+
+@lru_cache(maxsize=512)
+def _template(kind: str, which: str, shape: SearchQuery, depth: int) -> _Template:
+    spec, stand = KIND_SPECS[kind], _STAND_INS
+    if which == "vector":
+        sql, params = spec._vector_sql(
+            stand["spirit_id"], shape, stand["vector"], stand["model_name"], depth
         )
-        rows = (
-            self.model._base_manager.filter(*self.filters(spirit_id, q))
-            .filter(TsMatch(vector, query))
-            .annotate(text_score=rank)
-            .order_by("-text_score", "pk")
-            .values_list("pk", "text_score")[:depth]
-        )
-        return list(rows)
+    else:
+        sql, params = spec._text_sql(stand["spirit_id"], shape, stand["query_text"], depth)
+    slots = tuple(
+        (position, name)
+        for position, param in enumerate(params)
+        for name, value in stand.items()
+        if type(param) is type(value) and param == value
+    )
+    if not any(name == "spirit_id" for _, name in slots):  # the spirit must be a parameter
+        raise AssertionError(f"{kind} {which}: the spirit is not among the parameters")
+    return _Template(sql, tuple(params), slots)
+
+
+def _filled(template: _Template, values: dict[str, Any]) -> SqlPart:
+    params = list(template.params)
+    for position, name in template.slots:
+        params[position] = values[name]
+    return template.sql, params
+
+
+def _label(kind: str) -> models.Value:
+    return models.Value(kind, output_field=models.CharField())
+
+
+def query_vector(vector: list[float]) -> str:
+    """The query vector in pgvector's text form, made once for every kind's query."""
+    return Vector(vector).to_text()
+
+
+def run_together(parts: list[SqlPart]) -> dict[str, list[tuple[UUID, float]]]:
+    """(id, measure) rows per kind of several `*_query` parts, read in one statement: a UNION
+    ALL of the parenthesized queries, each keeping its own order and limit."""
+    by_kind: dict[str, list[tuple[UUID, float]]] = {}
+    if not parts:
+        return by_kind
+    sql = " UNION ALL ".join(f"({part_sql})" for part_sql, _ in parts)
+    params = [param for _, part_params in parts for param in part_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for item_id, measure, kind in cursor.fetchall():
+            by_kind.setdefault(kind, []).append((item_id, float(measure)))
+    return by_kind
 
 
 KIND_SPECS: dict[str, Kind] = {

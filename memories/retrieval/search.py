@@ -1,11 +1,15 @@
 """Hybrid search of one spirit's memory: pgvector HNSW + PostgreSQL full-text, fused by RRF.
 
 1. The query is embedded with the configured embedder (skipped when the vector weight is 0).
-2. Per kind, the `depth` nearest rows by cosine distance, in one transaction with
+   (Embedding in a background thread while the text list is queried was measured: no gain,
+   the model and the request's Python share the GIL and the 2 cores.)
+2. Per kind, the `depth` best rows by `ts_rank_cd` for the text query (skipped when the text
+   weight is 0 or the query has no searchable word). Events not embedded yet are found here.
+3. Per kind, the `depth` nearest rows by cosine distance, with
    `hnsw.iterative_scan = relaxed_order`: the index scan goes on until enough rows pass the
    filters (one spirit among many, a status, a tag), so a filtered search still returns k rows.
-3. Per kind, the `depth` best rows by `ts_rank_cd` for the text query (skipped when the text
-   weight is 0 or the query has no searchable word). Events not embedded yet are found here.
+   Both lists are read in one transaction (`candidate_lists`, which the pack compiler also uses
+   for several kinds at once).
 4. Weighted reciprocal rank fusion (`fusion.fuse`); the k best are loaded and returned with
    their reasons.
 
@@ -15,9 +19,9 @@ caller's teams).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
@@ -28,7 +32,7 @@ from spirits.models import Spirit
 
 from .fusion import Fused, Weights, fuse
 from .hits import SearchHit, load_hits
-from .kinds import KIND_SPECS
+from .kinds import KIND_SPECS, query_vector, run_together
 from .query import SearchQuery
 
 DEPTH_MIN = 20
@@ -101,42 +105,84 @@ def vector_scan(depth: int) -> Iterator[None]:
         yield
 
 
+class QueryEmbedding:
+    """The query's vector, embedded once when first asked for (after the text lists: a search
+    whose text list fails embeds nothing), shared by every kind's vector list."""
+
+    def __init__(self, text: str, embedder: Embedder | None = None):
+        self._embedder = embedder or get_embedder()
+        self.model_name = self._embedder.model_name
+        self._text = text
+        self._vector: list[float] | None = None
+
+    def vector(self) -> list[float]:
+        if self._vector is None:
+            [self._vector] = self._embedder.embed([self._text])
+        return self._vector
+
+
+@dataclass(slots=True)
+class CandidateLists:
+    """Per kind, the (id, measure) candidates of each list (see kinds.Kind)."""
+
+    vector: dict[str, list[Any]] = field(default_factory=dict)
+    text: dict[str, list[Any]] = field(default_factory=dict)
+    text_query: str | None = None  # the tsquery used, None when the text list was skipped
+    embedding_model: str | None = None
+
+
+def candidate_lists(
+    spirit: Spirit,
+    query: SearchQuery,
+    depths: Mapping[str, int],
+    weights: Weights,
+    embedding: QueryEmbedding | None,
+) -> CandidateLists:
+    """Both candidate lists of each kind in `depths` (kind -> depth), in one transaction and
+    two statements: the text lists of every kind, then the vector lists (skipped when
+    `embedding` is None or the vector weight is 0)."""
+    lists = CandidateLists()
+    if not depths:
+        return lists
+    with vector_scan(max(depths.values())):
+        if weights.text > 0:
+            lists.text_query = text_query(query.text, query.text_match)
+            if lists.text_query:
+                lists.text = run_together(
+                    [
+                        KIND_SPECS[kind].text_query(spirit.pk, query, lists.text_query, depth)
+                        for kind, depth in depths.items()
+                    ]
+                )
+        if weights.vector > 0 and embedding is not None:
+            lists.embedding_model = embedding.model_name
+            vector = query_vector(embedding.vector())
+            lists.vector = run_together(
+                [
+                    KIND_SPECS[kind].vector_query(
+                        spirit.pk, query, vector, embedding.model_name, depth
+                    )
+                    for kind, depth in depths.items()
+                ]
+            )
+    return lists
+
+
 def search(spirit: Spirit, query: SearchQuery, *, embedder: Embedder | None = None) -> SearchResult:
     """The k best items of `spirit` for `query` (ValidationFailed when the query is invalid)."""
     query = query.validated()
     weights = resolve_weights(spirit, query)
     kinds = query.searchable_kinds()
     depth = candidate_depth(query.k)
-
-    vector_lists: dict[str, list[Any]] = {}
-    model_name = None
-    if weights.vector > 0:
-        embedder = embedder or get_embedder()
-        model_name = embedder.model_name
-        [vector] = embedder.embed([query.text])
-        with vector_scan(depth):
-            for kind in kinds:
-                vector_lists[kind] = KIND_SPECS[kind].vector_candidates(
-                    spirit.pk, query, vector, model_name, depth
-                )
-
-    text_lists: dict[str, list[Any]] = {}
-    tsquery_text = None
-    if weights.text > 0:
-        tsquery_text = text_query(query.text, query.text_match)
-        if tsquery_text:
-            for kind in kinds:
-                text_lists[kind] = KIND_SPECS[kind].text_candidates(
-                    spirit.pk, query, tsquery_text, depth
-                )
-
-    fused: list[Fused] = fuse(vector_lists, text_lists, weights)[: query.k]
+    embedding = QueryEmbedding(query.text, embedder) if weights.vector > 0 else None
+    lists = candidate_lists(spirit, query, dict.fromkeys(kinds, depth), weights, embedding)
+    fused: list[Fused] = fuse(lists.vector, lists.text, weights)[: query.k]
     hits = [SearchHit(kind=f.kind, id=f.id, score=f.score, reasons=f.reasons) for f in fused]
     return SearchResult(
         query=query,
         weights=weights,
         kinds=kinds,
-        embedding_model=model_name,
-        text_query=tsquery_text,
+        embedding_model=lists.embedding_model,
+        text_query=lists.text_query,
         hits=load_hits(hits),
     )

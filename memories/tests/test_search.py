@@ -25,7 +25,7 @@ from memories.models import (
     MemoryTier,
     MemoryType,
 )
-from memories.retrieval import Reasons, SearchQuery, Weights, fuse, search
+from memories.retrieval import Reasons, SearchQuery, Weights, fuse, kinds, search
 from memories.retrieval.kinds import KIND_SPECS
 from memories.retrieval.search import vector_scan
 from spirits.tests.factories import SpiritFactory
@@ -174,6 +174,38 @@ def test_a_query_of_stop_words_only_skips_the_text_list(spirit):
 
     assert result.text_query == ""
     assert all(h.reasons.text_rank is None for h in result.hits)
+
+
+def test_the_text_list_ranks_only_the_newest_matches_past_the_cap(spirit, monkeypatch):
+    monkeypatch.setattr(kinds, "TEXT_RANK_CAP", 2)
+    kinds._template.cache_clear()  # the cap is compiled into the cached SQL
+    # The oldest says "marmalade" three times (the best ts_rank_cd), the two newest once.
+    oldest = memory(spirit, "marmalade marmalade marmalade", created_at=T0)
+    newer = [
+        memory(spirit, f"marmalade note {n}", created_at=T0 + timedelta(days=n)) for n in (1, 2)
+    ]
+    try:
+        result = find(spirit, "marmalade", kinds=("memories",), text_weight=1, vector_weight=0)
+    finally:
+        kinds._template.cache_clear()
+
+    assert set(ids(result)) == {m.pk for m in newer}
+    assert oldest.pk not in ids(result)
+
+
+def test_a_compiled_query_shape_serves_every_spirit_with_its_own_values(team):
+    """The SQL of a shape is compiled once (kinds._template) and reused: the spirit, the text
+    and the vector of each call are its own."""
+    kinds._template.cache_clear()
+    first, second = SpiritFactory(team=team), SpiritFactory(team=team)
+    porto = memory(first, "The user lives in Porto.")
+    tea = memory(second, "The user drinks green tea every morning.")
+
+    assert ids(find(first, "lives in Porto", kinds=("memories",))) == [porto.pk]
+    assert ids(find(second, "green tea morning", kinds=("memories",))) == [tea.pk]
+    assert find(second, "lives in Porto", kinds=("memories",), vector_weight=0).hits == []
+    # compiled for the first call (text, vector), then reused: both lists, the text list
+    assert kinds._template.cache_info()[:2] == (3, 2)  # (hits, misses)
 
 
 # --- Filters, liveness, scoping ------------------------------------------------------------------
