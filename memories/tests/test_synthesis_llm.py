@@ -259,8 +259,11 @@ def test_without_a_language_model_the_digest_is_recorded_as_offline(spirit, epis
 def test_an_episode_with_an_event_held_by_another_run_is_left_whole_for_the_next_run(
     server, spirit
 ):
+    # Episode b starts after episode a, so the model is asked about a first and the scripted
+    # replies below go in that order (episodes starting at the same minute are ordered by their
+    # first event's random id).
     a = [EventFactory(spirit=spirit, session_id="a", occurred_at=at(i)) for i in range(2)]
-    b = [EventFactory(spirit=spirit, session_id="b", occurred_at=at(i)) for i in range(3)]
+    b = [EventFactory(spirit=spirit, session_id="b", occurred_at=at(2 + i)) for i in range(3)]
     locked, release, done = threading.Event(), threading.Event(), threading.Event()
     errors: list[BaseException] = []
 

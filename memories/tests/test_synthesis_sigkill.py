@@ -17,6 +17,14 @@ the row is free).
 - Whole worker killed (main process and child): nobody acknowledges or rejects the message; Redis
   keeps it "unacked" and a worker hands it out again once it is older than the visibility timeout
   (CELERY_VISIBILITY_TIMEOUT, short for the second worker here).
+
+Behind a transaction-pooling pgBouncer (make test-pgbouncer) a client connection has no backend of
+its own: `pg_backend_pid()` outside a transaction names whichever server connection ran that
+statement, `psycopg`'s `info.backend_pid` is pgBouncer's, and pg_stat_activity also lists the
+pooler's idle server connections. So the test names a backend only from inside the transaction
+that pins it (the lock's pid is read in the lock's own transaction, the worker's is the session
+blocked by it) and ends only sessions that have a transaction open, never "every other session"
+(pooled connections, perhaps the one asking, belong to nobody in particular).
 """
 
 from __future__ import annotations
@@ -192,19 +200,27 @@ def backends_blocked_by(pid: int) -> list[tuple[int, str, bool]]:
         return cursor.fetchall()
 
 
-def other_backends(keep: set[int]) -> set[int]:
+def client_backends() -> set[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity"
             " WHERE datname = current_database() AND backend_type = 'client backend'"
         )
-        return {pid for (pid,) in cursor.fetchall()} - keep
+        return {pid for (pid,) in cursor.fetchall()}
 
 
-def own_backend() -> int:
+def backends_in_transaction(keep: set[int]) -> set[int]:
+    """The sessions on the test database with a transaction open, except `keep` and the one that
+    runs this query (named in the same statement: behind a transaction pooler the next statement
+    may run on another server connection). Only such a session can hold a lock: a session out of
+    a transaction holds none, and one whose client is gone ends by itself."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND backend_type = 'client backend'"
+            " AND xact_start IS NOT NULL AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in cursor.fetchall()} - keep
 
 
 def terminate_backends(pids: set[int]) -> None:
@@ -216,7 +232,7 @@ def terminate_backends(pids: set[int]) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(p) FROM unnest(%s::int[]) AS p", [list(pids)])
-    wait_until(lambda: not (other_backends(set()) & pids), f"backends {pids} to end")
+    wait_until(lambda: not (client_backends() & pids), f"backends {pids} to end")
 
 
 @pytest.fixture
@@ -245,12 +261,14 @@ def workers(transactional_db, tmp_path, queue):
     finally:
         own.stop_all()
         with contextlib.suppress(Exception):
-            terminate_backends(other_backends({own_backend()}))
+            terminate_backends(backends_in_transaction(set()))
 
 
 @pytest.fixture
 def spirit_lock(transactional_db, spirit):
-    """Hold the spirit's row FOR UPDATE on a connection of its own; `release()` rolls it back."""
+    """Hold the spirit's row FOR UPDATE on a connection of its own; `release()` rolls it back.
+    `pid` is the backend that holds the lock, read in the lock's transaction (behind a transaction
+    pooler, `info.backend_pid` is the pooler's, and only an open transaction keeps one backend)."""
     db = connection.settings_dict
 
     class Lock:
@@ -262,18 +280,23 @@ def spirit_lock(transactional_db, spirit):
                 user=db["USER"],
                 password=db["PASSWORD"] or None,
                 connect_timeout=10,
+                prepare_threshold=None,  # no server-side prepared statements (a pooler's)
             )
-            self.pid = self.conn.info.backend_pid
+            self.pid: int | None = None
+
+        def acquire(self):
+            self.conn.execute(
+                f"SELECT 1 FROM {Spirit._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
+                [spirit.pk],
+            )
+            self.pid = self.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
 
         def release(self):
             self.conn.rollback()
 
     lock = Lock()
     try:
-        lock.conn.execute(
-            f"SELECT 1 FROM {Spirit._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
-            [spirit.pk],
-        )
+        lock.acquire()
         yield lock
     finally:
         lock.conn.close()
@@ -366,7 +389,11 @@ def test_a_synthesis_killed_mid_transaction_is_redelivered_and_done_exactly_once
         os.killpg(worker.pid, signal.SIGKILL)  # the main process and its child, at once
         worker.wait(timeout=10)
         wait_until(lambda: not alive(child), "the killed pool child to be gone")
-        terminate_backends(other_backends({spirit_lock.pid, own_backend()}))
+        # Every session of the dead worker that still has a transaction: the one blocked at
+        # COMMIT among them (its other sessions, if any, ended with their clients).
+        dead = backends_in_transaction({spirit_lock.pid})
+        assert backend in dead, (backend, dead)
+        terminate_backends(dead)
 
     # The killed run left nothing behind: everything is pending, as before it started.
     assert not Memory.objects.filter(spirit=spirit).exists()
