@@ -278,8 +278,10 @@ def banner(*, url: str, data_dir: Path | None, background: bool, python: str) ->
         f"  Background work  {work}",
         "",
         f"Create an admin user:  {python} manage.py createsuperuser",
+        # An admin key: it can create spirits (a member key, the default, cannot) and record
+        # their events, so it is the one key a first try needs.
         f"Create an API key:     {python} manage.py createapikey"
-        ' --team my-team --create-team "My Team"',
+        ' --team my-team --create-team "My Team" --role admin',
         "Stop with Ctrl-C.",
         "",
     ]

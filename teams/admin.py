@@ -23,7 +23,7 @@ from .forms import (
     UserCreationForm,
 )
 from .models import ApiKey, Role, Team, TeamMembership, User
-from .services import api_key_create, api_key_restore, api_key_revoke
+from .services import api_key_create, api_key_restore, api_key_revoke, api_key_update
 from .webhooks.admin import TeamWebhookForm, WebhookDeliveryAdmin  # noqa: F401 - registers it
 
 # Teams, their keys, memberships and members are managed by admins (and owners) of the team.
@@ -196,7 +196,8 @@ class TeamAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 class ApiKeyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     """Keys are created here with the service and shown once; only prefix and hash are kept.
 
-    Admins (and owners) of a team manage its keys; a key's role is at most its maker's."""
+    Admins (and owners) of a team manage its keys; a key's role is at most its maker's, and
+    nobody changes, revokes or un-revokes a key whose role is above their own."""
 
     admin_roles = {**TeamScopedAdminMixin.admin_roles, **ADMIN_MANAGES}
 
@@ -249,9 +250,35 @@ class ApiKeyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the row keeps the key's history (last use, creator)
 
+    def _outranks_staff(self, request, api_key) -> bool:
+        if api_key is None or request.user.is_superuser:
+            return False
+        return Role.rank(api_key.role) > Role.rank(staff_roles(request).get(api_key.team_id))
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and not self._outranks_staff(request, obj)
+
+    def _within_role(self, request, queryset) -> list[ApiKey]:
+        """The selected keys whose role is at most the staff member's own (the others are
+        reported and left alone)."""
+        keys = list(queryset)
+        kept = [api_key for api_key in keys if not self._outranks_staff(request, api_key)]
+        if len(kept) < len(keys):
+            self.message_user(
+                request,
+                f"Skipped {len(keys) - len(kept)} API key(s) with a role above yours.",
+                messages.WARNING,
+            )
+        return kept
+
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)  # name and expiry only
+            # Name, role, scopes and expiry (the form's fields; team, prefix and hash never
+            # change). Role and scopes may change: the form refuses a role, old or new, above
+            # the editor's own in the key's team, as when a key is made.
+            changed = {f: form.cleaned_data[f] for f in form.changed_data}
+            api_key_update(api_key=obj, **changed)
             return
         api_key, raw = api_key_create(
             team=form.cleaned_data["team"],
@@ -269,14 +296,14 @@ class ApiKeyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke_selected(self, request, queryset):
-        keys = list(queryset.filter(revoked=False))
+        keys = self._within_role(request, queryset.filter(revoked=False))
         for api_key in keys:
             api_key_revoke(api_key=api_key)
         self.message_user(request, f"Revoked {len(keys)} API key(s).", messages.SUCCESS)
 
     @admin.action(description="Un-revoke selected API keys", permissions=["change"])
     def unrevoke_selected(self, request, queryset):
-        keys = list(queryset.filter(revoked=True))
+        keys = self._within_role(request, queryset.filter(revoked=True))
         for api_key in keys:
             api_key_restore(api_key=api_key)
         self.message_user(request, f"Un-revoked {len(keys)} API key(s).", messages.SUCCESS)

@@ -57,6 +57,29 @@ def api_key_create(
     return api_key, raw
 
 
+# What may change on an existing key; its team, prefix and hash never do.
+API_KEY_EDITABLE_FIELDS = ("name", "role", "scopes", "expires_at")
+
+
+@transaction.atomic
+def api_key_update(*, api_key: ApiKey, **fields) -> ApiKey:
+    """Change a key's name, role, scopes or expiry (API_KEY_EDITABLE_FIELDS; anything else is a
+    TypeError). Whoever calls it decides who may: the admin lets nobody give or take away a role
+    above their own."""
+    unknown = sorted(set(fields) - set(API_KEY_EDITABLE_FIELDS))
+    if unknown:
+        raise TypeError(f"API key fields that cannot be changed: {', '.join(unknown)}")
+    if not fields:
+        return api_key
+    if fields.get("scopes") is not None:
+        fields["scopes"] = list(dict.fromkeys(fields["scopes"]))
+    for name, value in fields.items():
+        setattr(api_key, name, value)
+    api_key.full_clean()
+    api_key.save(update_fields=[*fields, "updated_at"])
+    return api_key
+
+
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     api_key.revoked = True
     api_key.save(update_fields=["revoked", "updated_at"])

@@ -4,7 +4,8 @@ A caller is its API key (programs), its user (sessions) or its IP address (anony
 throttle counts requests in fixed windows with one atomic INCR per request; a refused request
 gets 429 `throttled` with `Retry-After` (the seconds left in the window). Two limits apply:
 API_THROTTLE_RATE (sustained, default 1200/min) and API_THROTTLE_BURST_RATE (default 100/s).
-An empty rate turns that limit off.
+An empty rate turns that limit off; an invalid one (`elephantasm.rates.parse_rate`) stops the
+settings from loading.
 
 If the cache does not answer (Redis down), requests are let through and a warning is logged:
 rate limiting must not take the API down with it.
@@ -19,25 +20,13 @@ import time
 import redis
 from django.conf import settings
 from django.core.cache import caches
-from django.core.exceptions import ImproperlyConfigured
 from rest_framework.throttling import BaseThrottle
+
+from elephantasm.rates import parse_rate
 
 logger = logging.getLogger(__name__)
 
-_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_rate(rate: str | None) -> tuple[int, int] | None:
-    """ "1200/min" -> (1200, 60); "" or None -> None (no limit). Periods: s, m, h, d (or a word
-    starting with one of them: sec, min, hour, day)."""
-    if not rate:
-        return None
-    try:
-        num, period = rate.split("/")
-        return int(num), _PERIODS[period.strip()[0].lower()]
-    except (ValueError, KeyError, IndexError) as exc:
-        raise ImproperlyConfigured(f"Invalid throttle rate {rate!r}: use e.g. 1200/min") from exc
-
+__all__ = ["CallerBurstRateThrottle", "CallerRateThrottle", "parse_rate"]
 
 _last_warning = 0.0
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 
 from elephantasm import embedded_db
+from elephantasm.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -308,6 +309,9 @@ THROTTLE_CACHE_ALIAS = "default"
 # limit off. Forms: N/s, N/min, N/hour, N/day.
 API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/min")
 API_THROTTLE_BURST_RATE = env("API_THROTTLE_BURST_RATE", default="100/s")
+# A rate that does not parse (e.g. "1/month") stops every process here, not at the first request.
+parse_rate(API_THROTTLE_RATE, name="API_THROTTLE_RATE")
+parse_rate(API_THROTTLE_BURST_RATE, name="API_THROTTLE_BURST_RATE")
 
 LOGGING = {
     "version": 1,

@@ -86,7 +86,8 @@ def test_banner_says_where_everything_is_and_how_to_get_credentials():
     for path in ("/api/v1/", "/api/docs/", "/api/schema/", "/admin/", "/health"):
         assert f"http://127.0.0.1:8000{path}" in text
     assert ".venv/bin/python manage.py createsuperuser" in text
-    assert 'createapikey --team my-team --create-team "My Team"' in text
+    # An admin key: the quickstart creates a spirit with it, which a member key may not.
+    assert 'createapikey --team my-team --create-team "My Team" --role admin' in text
     assert "OFF" in text
 
 

@@ -1,11 +1,13 @@
 """Tenancy and roles, proven over every route of the API.
 
-The walker takes every URL pattern under /api/v1/ from the URLconf (router routes, explicit
-paths, format-suffix variants), fills each path parameter with the id of the *victim* team's
-object of that kind (by parameter name, or for `pk` by the resource the path names), and calls
-it with GET, POST, PUT, PATCH and DELETE, with bodies and query strings naming the victim's
-objects. A route with a parameter it cannot fill fails the walk: a new route must be taught here
-(one line in PARAM_RESOURCES), so it cannot go untested.
+The walker takes every URL pattern under /api/v1/ from the URLconf (router routes and explicit
+paths; there are no format-suffix variants: elephantasm/urls.py sets
+`router.include_format_suffixes = False`, and a `.{format}` route that came back would be walked
+with format=json), fills each path parameter with the id of the *victim* team's object of that
+kind (by parameter name, or for `pk` by the resource the path names), and calls it with GET,
+POST, PUT, PATCH and DELETE, with bodies and query strings naming the victim's objects. A route
+with a parameter it cannot fill fails the walk: a new route must be taught here (one line in
+PARAM_RESOURCES), so it cannot go untested.
 
 - Another team's owner key: on a route naming a victim object, only 400, 404 or 405; never 2xx
   anywhere for a write; no victim id or content in any answer; and afterwards every row of every
@@ -258,6 +260,10 @@ def test_the_walker_finds_every_kind_of_route():
         "dreams/{pk}/rollback/",
     ):
         assert expected in templates
+
+
+def test_there_are_no_format_suffix_routes():
+    assert not [r.template for r in api_routes() if "format" in r.params]
 
 
 def test_another_teams_owner_key_reads_and_changes_nothing_of_the_victim(victim, other_team):

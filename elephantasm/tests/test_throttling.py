@@ -8,12 +8,14 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from conftest import bearer_client
 from elephantasm.api import throttling
 from elephantasm.tests.test_api_core import assert_error
+from elephantasm.tests.test_production_settings import production_env, run
 from teams.tests.factories import ApiKeyFactory
 
 SPIRITS = "/api/v1/spirits/"
@@ -158,15 +160,32 @@ def test_requests_pass_when_the_cache_does_not_answer(api, caplog, monkeypatch):
 
 @pytest.mark.parametrize(
     ("rate", "parsed"),
-    [("1200/min", (1200, 60)), ("100/s", (100, 1)), ("5/hour", (5, 3600)), ("7/d", (7, 86400))],
+    [
+        ("1200/min", (1200, 60)),
+        ("100/s", (100, 1)),
+        ("5/hour", (5, 3600)),
+        ("7/d", (7, 86400)),
+        ("2/seconds", (2, 1)),
+        ("30 / Minutes", (30, 60)),
+        ("9/DAYS", (9, 86400)),
+    ],
 )
 def test_rates_parse(rate, parsed):
     assert throttling.parse_rate(rate) == parsed
 
 
-@pytest.mark.parametrize("rate", ["fast", "10/fortnight", "x/min"])
+@pytest.mark.parametrize(
+    "rate",
+    # A period is read whole: "month", "dozen" and "ms" are not a minute, a day and a minute.
+    ["fast", "10/fortnight", "x/min", "1/month", "3/dozen", "5/ms", "0/min", "-5/min", "5/"],
+)
 def test_an_invalid_rate_is_a_configuration_error(rate):
-    from django.core.exceptions import ImproperlyConfigured
-
-    with pytest.raises(ImproperlyConfigured):
+    with pytest.raises(ImproperlyConfigured, match="Invalid rate"):
         throttling.parse_rate(rate)
+
+
+def test_an_invalid_rate_in_the_environment_stops_the_settings_from_loading():
+    result = run(["manage.py", "check"], production_env(API_THROTTLE_BURST_RATE="1/month"))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Invalid API_THROTTLE_BURST_RATE '1/month'" in result.stderr

@@ -12,6 +12,7 @@ from django.db.models import Count
 from elephantasm.admin import TeamScopedAdminMixin
 from elephantasm.api.errors import ApplicationError
 from teams.actors import Actor
+from teams.models import Role
 
 from ..dreamer.rollback import dream_rollback
 from ..models import DreamAction, DreamSession
@@ -60,6 +61,8 @@ class DreamSessionAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["=id", "=spirit__id", "spirit__name"]
     ordering = ["-created_at"]
     actions = ["roll_back"]
+    # Rolling back a dream changes memories: member, as in the API (POST /dreams/{id}/rollback/).
+    admin_roles = {**TeamScopedAdminMixin.admin_roles, "rollback": Role.MEMBER}
     inlines = [DreamActionInline]
     fields = [
         "id",
@@ -89,12 +92,15 @@ class DreamSessionAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_actions(self, request):
-        # Rolling back changes memories: it needs the right to change them, not sessions.
-        actions = super().get_actions(request)
-        if not request.user.has_perm("memories.change_memory"):
-            actions.pop("roll_back", None)
-        return actions
+    def has_rollback_permission(self, request) -> bool:
+        """Rolling back changes memories: it needs the right to change them (not sessions) and
+        the member role; the action then acts only on the dreams of the teams where the staff
+        member has that role (TeamScopedAdminMixin.response_action)."""
+        return (
+            self.has_view_permission(request)
+            and request.user.has_perm("memories.change_memory")
+            and self.role_allows(request, "rollback")
+        )
 
     @admin.display(description="actions", ordering="action_count")
     def changes(self, obj) -> int:
@@ -108,7 +114,10 @@ class DreamSessionAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     def stats_display(self, obj):
         return _pretty(obj.stats)
 
-    @admin.action(description="Roll back selected dreams (restores what they changed)")
+    @admin.action(
+        description="Roll back selected dreams (restores what they changed)",
+        permissions=["rollback"],
+    )
     def roll_back(self, request, queryset):
         actor = Actor.for_user(request.user)
         done = 0

@@ -9,7 +9,13 @@ For each spirit of the team (soft-deleted ones too), in one transaction per spir
   links to the removed events);
 - knowledge and lessons are removed by the same rule one level up: when they have source
   memories and every one of them is removed (items with no source memory are kept);
-- context packs older than the cutoff are removed (they hold copies of texts).
+- context packs are removed when they are older than the cutoff, or when they quote (in their
+  items and text) a removed event, memory, knowledge item or lesson: a pack is a copy of texts,
+  so keeping it would keep what was removed. Packs are compiled on demand and only a short
+  history is kept, so removing one loses no data;
+- webhook deliveries are removed (with their attempts) when their payload holds the state of a
+  removed memory or knowledge item, as the object that changed or as a related one: the
+  delivery record would otherwise keep the removed content (a pending one is not sent).
 The removed memories, knowledge and lessons keep content-free PURGE entries in the audit log
 (reason "retention: older than N days"), and their earlier entries are scrubbed to ids,
 actions and times. A log line gives the counts; a "purge.completed" webhook (scope
@@ -19,11 +25,12 @@ actions and times. A log line gives the counts; a "purge.completed" webhook (sco
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from events.models import Event, Session
@@ -32,6 +39,7 @@ from events.services.sessions import sessions_recompute
 from spirits.models import Spirit
 from teams.actors import Actor
 from teams.models import Team
+from teams.webhooks.models import WebhookAttempt, WebhookDelivery
 
 from .. import audit, webhooks
 from ..models import (
@@ -105,6 +113,52 @@ def _only_supported_by(model, link, field: str, spirit_id, memory_ids: list) -> 
     return list(rows.exclude(Exists(kept)).values_list("pk", flat=True))
 
 
+QUOTED_KINDS = ("event", "memory", "knowledge", "lesson")  # ContextPack.items kinds with an id
+_PACK_QUOTES_SQL = f"""
+    SELECT pack.id, item ->> 'kind', item ->> 'id'
+    FROM {ContextPack._meta.db_table} AS pack,
+        jsonb_array_elements(
+            CASE jsonb_typeof(pack.items) WHEN 'array' THEN pack.items ELSE '[]'::jsonb END
+        ) AS item
+    WHERE pack.spirit_id = %s AND item ->> 'kind' = ANY(%s)
+"""  # noqa: S608 - the table name is the model's, not input
+
+
+def _packs_quoting(spirit_id, events: QuerySet, removed: dict[str, list]) -> set:
+    """Ids of the spirit's context packs with an item that is one of the removed rows: an
+    event of `events` (still in the table), or an id of `removed` ({kind: ids})."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PACK_QUOTES_SQL, [spirit_id, list(QUOTED_KINDS)])
+        quotes = cursor.fetchall()
+    if not quotes:
+        return set()
+    gone = {kind: {str(i) for i in ids} for kind, ids in removed.items()}
+    quoted_events = set()
+    for _, kind, item_id in quotes:
+        if kind == "event":
+            try:
+                quoted_events.add(uuid.UUID(item_id))
+            except (TypeError, ValueError):
+                continue  # not an id: quotes nothing retention removes
+    gone["event"] = {
+        str(pk) for pk in events.filter(pk__in=quoted_events).values_list("pk", flat=True)
+    }
+    return {pack_id for pack_id, kind, item_id in quotes if item_id in gone.get(kind, ())}
+
+
+def _deliveries_carrying(spirit_id, ids: list) -> list:
+    """Ids of the spirit's webhook deliveries whose payload holds the state of one of `ids`:
+    as the object that changed (`data.object_id`) or a related one (`data.related_states`)."""
+    if not ids:
+        return []
+    keys = [str(i) for i in ids]
+    carrying = Q(payload__data__object_id__in=keys) | Q(
+        payload__data__related_states__has_any_keys=keys
+    )
+    rows = WebhookDelivery.objects.filter(spirit_id=spirit_id).filter(carrying)
+    return list(rows.values_list("pk", flat=True))
+
+
 @transaction.atomic
 def _apply_spirit(spirit_id, team_id, cutoff: datetime, reason: str) -> Counter:
     from ..dreamer.run import lock_spirit  # the dreamer builds on the services
@@ -125,6 +179,9 @@ def _apply_spirit(spirit_id, team_id, cutoff: datetime, reason: str) -> Counter:
     )
     lesson_ids = _only_supported_by(Lesson, LessonMemory, "lesson", spirit_id, memory_ids)
     session_ids = set(events.exclude(session_id="").values_list("session_id", flat=True))
+    removed = {"memory": memory_ids, "knowledge": knowledge_ids, "lesson": lesson_ids}
+    pack_ids = _packs_quoting(spirit_id, events, removed)  # before the events go
+    delivery_ids = _deliveries_carrying(spirit_id, [*memory_ids, *knowledge_ids, *lesson_ids])
 
     counts: Counter = Counter()
     delete_lessons(lesson_ids, counts)
@@ -132,8 +189,17 @@ def _apply_spirit(spirit_id, team_id, cutoff: datetime, reason: str) -> Counter:
     delete_memories(memory_ids, counts)
     delete_events(events, counts)
     counts[ContextPack._meta.label] += bulk_delete(
-        ContextPack.objects.filter(spirit_id=spirit_id, created_at__lt=cutoff)
+        ContextPack.objects.filter(spirit_id=spirit_id).filter(
+            Q(created_at__lt=cutoff) | Q(pk__in=pack_ids)
+        )
     )
+    if delivery_ids:
+        counts[WebhookAttempt._meta.label] += bulk_delete(
+            WebhookAttempt.objects.filter(delivery_id__in=delivery_ids)
+        )
+        counts[WebhookDelivery._meta.label] += bulk_delete(
+            WebhookDelivery.objects.filter(pk__in=delivery_ids)
+        )
     if session_ids:
         sessions_recompute(spirit_id=spirit_id, session_ids=session_ids)
         empty = Session.objects.filter(spirit_id=spirit_id, session_id__in=session_ids).exclude(

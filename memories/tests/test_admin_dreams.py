@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,6 +14,9 @@ from memories.dreamer.run import dream_run
 from memories.models import DreamSession, DreamStatus, DreamTrigger, Memory, MemoryTier
 from memories.tests.test_admin_memories import make_staff, post_action, result_ids
 from spirits.tests.factories import SpiritFactory
+from teams.models import Role
+from teams.tests.admin_utils import action_names
+from teams.tests.factories import TeamMembershipFactory, UserFactory
 
 from .factories import MemoryFactory
 
@@ -94,3 +98,59 @@ def test_staff_see_only_their_teams_dreams_and_need_memory_rights_to_roll_back(
     assert theirs.pk not in result_ids(response)
     form = response.context["action_form"]  # None when no action is left
     assert form is None or "roll_back" not in dict(form.fields["action"].choices)
+
+
+def _staff_with_roles(roles: dict) -> object:
+    """A staff member with the Django rights to see dreams and change memories, holding the
+    given {team: role} memberships."""
+    user = UserFactory(is_staff=True)
+    for team, role in roles.items():
+        TeamMembershipFactory(user=user, team=team, role=role)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="memories",
+            codename__in=["view_dreamsession", "change_memory"],
+        )
+    )
+    return user
+
+
+def test_a_viewer_is_not_offered_roll_back_even_with_the_right_to_change_memories(
+    client, admin_client, spirit, team
+):
+    memory = MemoryFactory(spirit=spirit, created_at=timezone.now() - timedelta(days=40))
+    session = dreamed(admin_client, spirit)
+    client.force_login(_staff_with_roles({team: Role.VIEWER}))
+
+    listed = client.get(reverse(CHANGELIST))
+    post_action(client, "roll_back", [session], url_name=CHANGELIST, follow=True)
+
+    assert result_ids(listed) == {session.pk}  # a viewer sees the dream
+    assert "roll_back" not in action_names(listed)
+    session.refresh_from_db()
+    assert session.status == DreamStatus.COMPLETED and session.rolled_back_at is None
+    assert Memory.objects.get(pk=memory.pk).tier != MemoryTier.HOT  # still as the dream left it
+
+
+def test_roll_back_acts_only_on_dreams_of_teams_where_the_staff_member_is_a_member(
+    client, admin_client, spirit, foreign_spirit, team, other_team
+):
+    old = timezone.now() - timedelta(days=40)
+    watched, mine = (
+        MemoryFactory(spirit=spirit, created_at=old),
+        MemoryFactory(spirit=foreign_spirit, created_at=old),
+    )
+    viewed, member_of = dreamed(admin_client, spirit), dreamed(admin_client, foreign_spirit)
+    client.force_login(_staff_with_roles({team: Role.VIEWER, other_team: Role.MEMBER}))
+
+    assert "roll_back" in action_names(client.get(reverse(CHANGELIST)))
+    response = post_action(
+        client, "roll_back", [viewed, member_of], url_name=CHANGELIST, follow=True
+    )
+
+    assert "Rolled back 1 dream(s)." in response.content.decode()
+    viewed.refresh_from_db()
+    member_of.refresh_from_db()
+    assert viewed.rolled_back_at is None and member_of.rolled_back_at is not None
+    assert Memory.objects.get(pk=watched.pk).tier != MemoryTier.HOT
+    assert Memory.objects.get(pk=mine.pk).tier == MemoryTier.HOT

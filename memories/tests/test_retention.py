@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -13,12 +14,12 @@ from events.tests.factories import EventFactory
 from memories.models import AuditEntry, ContextPack, Knowledge, Lesson, Memory, MemoryEvent
 from memories.services.knowledge import knowledge_create
 from memories.services.lessons import lesson_create
-from memories.services.memories import memory_create
+from memories.services.memories import memory_create, memory_mark_disputed, memory_update
 from memories.services.retention import retention_apply
 from memories.tasks import retention_sweep
 from spirits.tests.factories import SpiritFactory
 from teams.actors import Actor
-from teams.webhooks.models import WebhookDelivery
+from teams.webhooks.models import WebhookAttempt, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -152,6 +153,65 @@ def test_old_context_packs_are_removed(team, spirit):
     retention_apply(team=team)
     assert list(ContextPack.objects.values_list("pk", flat=True)) == [new.pk]
     assert old.pk != new.pk
+
+
+def _pack(spirit, *quoted) -> ContextPack:
+    """A new context pack quoting `quoted` (events, memories, knowledge, lessons) as the
+    compiler stores them: one item per row, with the row's text."""
+    kinds = {Event: "event", Memory: "memory", Knowledge: "knowledge", Lesson: "lesson"}
+    items = [
+        {"layer": "memories", "kind": kinds[type(o)], "id": str(o.pk), "text": "quoted text"}
+        for o in quoted
+    ]
+    items.append({"layer": "identity", "kind": "identity", "id": "essence", "text": "Ada"})
+    return ContextPack.objects.create(
+        spirit=spirit, preset="chat", max_tokens=10, token_count=1, items=items, text="quoted"
+    )
+
+
+def test_new_context_packs_quoting_removed_rows_are_removed(team, spirit):
+    old_event, recent_event = _event(spirit, 40), _event(spirit, 2)
+    gone, kept = _memory(spirit, [_event(spirit, 35)]), _memory(spirit, [recent_event])
+    lesson = lesson_create(
+        spirit=spirit, data={"statement": "s"}, actor=ACTOR, memory_ids=[gone.pk]
+    )
+    quoting_event, quoting_memory = _pack(spirit, recent_event, old_event), _pack(spirit, gone)
+    quoting_lesson = _pack(spirit, kept, lesson)
+    clean = _pack(spirit, recent_event, kept)
+    identity_only = _pack(spirit)
+
+    counts = retention_apply(team=team)
+
+    assert set(ContextPack.objects.values_list("pk", flat=True)) == {clean.pk, identity_only.pk}
+    assert counts["memories.ContextPack"] == 3
+    assert {quoting_event.pk, quoting_memory.pk, quoting_lesson.pk}.isdisjoint(
+        ContextPack.objects.values_list("pk", flat=True)
+    )
+
+
+def test_webhook_deliveries_holding_removed_memories_are_removed(team, spirit):
+    team.webhook_url, team.webhook_secret = "https://example.com/hook", "s"
+    team.save()
+    gone = _memory(spirit, [_event(spirit, 40)], content="a secret to forget")
+    memory_update(memory=gone, data={"summary": "the secret, summed up"}, actor=ACTOR)
+    kept = _memory(spirit, [_event(spirit, 2)], content="kept")
+    memory_mark_disputed(memory=kept, conflicting=gone, actor=ACTOR)  # holds gone's state too
+    other = _memory(spirit, [_event(spirit, 2)], content="unrelated")
+    assert WebhookDelivery.objects.filter(payload__data__object_id=str(gone.pk)).count() == 2
+    for delivery in WebhookDelivery.objects.all():
+        WebhookAttempt.objects.create(delivery=delivery, number=1, http_status=200, succeeded=True)
+
+    counts = retention_apply(team=team)
+
+    left = WebhookDelivery.objects.exclude(event_type="purge.completed")
+    assert sorted(left.values_list("payload__data__object_id", flat=True)) == sorted(
+        [str(kept.pk), str(other.pk)]  # their memory.created
+    )
+    assert "secret" not in json.dumps(list(WebhookDelivery.objects.values_list("payload")))
+    assert counts["teams.WebhookDelivery"] == 3 and counts["teams.WebhookAttempt"] == 3
+    assert WebhookAttempt.objects.count() == 2
+    purge = WebhookDelivery.objects.get(event_type="purge.completed")
+    assert purge.payload["data"]["deleted"]["teams.WebhookDelivery"] == 3
 
 
 def test_teams_without_retention_and_other_teams_are_untouched(team, other_team):

@@ -13,7 +13,7 @@ from conftest import bearer_client
 from spirits.models import Spirit
 from spirits.tests.factories import SpiritFactory
 from teams.models import ApiKey, Role, TeamMembership
-from teams.tests.admin_utils import staff_client
+from teams.tests.admin_utils import message_texts, run_action, staff_client
 from teams.tests.factories import ApiKeyFactory, TeamMembershipFactory, UserFactory
 
 SPIRITS = "/api/v1/spirits/"
@@ -169,3 +169,37 @@ def test_an_admin_cannot_change_an_owners_membership_or_make_an_owner(team):
     assert not TeamMembership.objects.filter(user=newcomer).exists()
     client.post(add, {"user": newcomer.pk, "team": team.pk, "role": Role.MEMBER})
     assert TeamMembership.objects.get(user=newcomer).role == Role.MEMBER
+
+
+def test_an_admin_changes_a_keys_role_and_scopes_up_to_their_own(team):
+    client = staff_client(team=team, models=["teams.apikey"], role=Role.ADMIN)
+    api_key = ApiKeyFactory(team=team, role=Role.MEMBER)
+    url = reverse("admin:teams_apikey_change", args=[api_key.pk])
+    data = {"name": "renamed", "role": Role.ADMIN, "scopes": ["read"], "expires_at": ""}
+    assert client.post(url, data).status_code == 302
+    api_key.refresh_from_db()
+    assert (api_key.name, api_key.role, api_key.scopes) == ("renamed", Role.ADMIN, ["read"])
+    assert client.post(url, {**data, "role": Role.OWNER}).status_code == 200  # refused
+    api_key.refresh_from_db()
+    assert api_key.role == Role.ADMIN
+
+
+def test_an_admin_sees_an_owners_key_but_cannot_change_revoke_or_unrevoke_it(team):
+    client = staff_client(team=team, models=["teams.apikey"], role=Role.ADMIN)
+    owners, revoked_owners = (
+        ApiKeyFactory(team=team, role=Role.OWNER),
+        ApiKeyFactory(team=team, role=Role.OWNER, revoked=True),
+    )
+    own = ApiKeyFactory(team=team, role=Role.ADMIN)
+    page = client.get(reverse("admin:teams_apikey_change", args=[owners.pk]))
+    assert page.status_code == 200 and not page.context["has_change_permission"]
+
+    changelist = reverse("admin:teams_apikey_changelist")
+    response = run_action(client, changelist, "revoke_selected", [owners, own])
+    run_action(client, changelist, "unrevoke_selected", [revoked_owners])
+
+    assert "Revoked 1 API key(s)." in message_texts(response)
+    assert "Skipped 1 API key(s) with a role above yours." in message_texts(response)
+    assert ApiKey.objects.get(pk=own.pk).revoked
+    assert not ApiKey.objects.get(pk=owners.pk).revoked
+    assert ApiKey.objects.get(pk=revoked_owners.pk).revoked

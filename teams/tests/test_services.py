@@ -12,6 +12,7 @@ from teams.services import (
     api_key_record_use,
     api_key_restore,
     api_key_revoke,
+    api_key_update,
     membership_set,
     team_create,
 )
@@ -45,6 +46,39 @@ def test_api_key_authenticate_finds_the_key_by_its_raw_value(team):
     api_key, raw = api_key_create(team=team, name="ci")
     assert api_key_authenticate(raw) == api_key
     assert api_key_authenticate(raw[:-1] + ("x" if raw[-1] != "x" else "y")) is None
+
+
+def test_api_key_update_changes_name_role_scopes_and_expiry(team):
+    api_key, raw = api_key_create(team=team, name="ci")
+    expires_at = timezone.now() + timedelta(days=7)
+    api_key_update(
+        api_key=api_key,
+        name="agent",
+        role=Role.ADMIN,
+        scopes=["read", "read"],
+        expires_at=expires_at,
+    )
+    stored = ApiKey.objects.get(pk=api_key.pk)
+    assert (stored.name, stored.role, stored.scopes) == ("agent", Role.ADMIN, ["read"])
+    assert stored.expires_at == expires_at
+    assert api_key_authenticate(raw).pk == api_key.pk  # the same key, still usable
+
+
+def test_api_key_update_refuses_the_team_prefix_and_hash(team, other_team):
+    api_key, _ = api_key_create(team=team, name="ci")
+    for field, value in (("team", other_team), ("prefix", "x"), ("key_hash", "y")):
+        with pytest.raises(TypeError, match=field):
+            api_key_update(api_key=api_key, **{field: value})
+    assert ApiKey.objects.get(pk=api_key.pk).team_id == team.pk
+
+
+def test_api_key_update_validates(team):
+    api_key, _ = api_key_create(team=team, name="ci")
+    with pytest.raises(ValidationError):
+        api_key_update(api_key=api_key, scopes=["delete"])
+    with pytest.raises(ValidationError):
+        api_key_update(api_key=api_key, role="god")
+    assert ApiKey.objects.get(pk=api_key.pk).scopes == ["read", "write"]
 
 
 def test_revoke_and_restore_toggle_usability(api_key):

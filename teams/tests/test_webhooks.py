@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from memories.dreamer.run import dream_request, dream_run
@@ -18,8 +18,8 @@ from teams.actors import Actor
 from teams.tests.admin_utils import message_texts, run_action
 from teams.tests.factories import TeamFactory
 from teams.tests.webhook_receiver import WebhookReceiver
-from teams.webhooks import signing
-from teams.webhooks.models import WebhookDelivery, WebhookStatus
+from teams.webhooks import services, signing
+from teams.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookStatus
 from teams.webhooks.services import webhook_send_again, webhooks_due
 from teams.webhooks.tasks import deliver_webhook
 
@@ -239,6 +239,23 @@ def test_a_second_copy_of_an_attempt_is_skipped(hooked_spirit, receiver):
     assert _send(delivery) == "delivered"
     assert deliver_webhook.apply(args=[str(delivery.pk), 1, 1]).get() == "skipped"
     assert len(receiver.requests) == 1
+
+
+def test_a_delivery_removed_during_its_request_records_nothing(hooked_spirit, monkeypatch):
+    """Retention or a purge may remove a delivery while its request is in flight: the attempt
+    is skipped, and no attempt row is left pointing at the removed delivery."""
+    _create_memory(hooked_spirit)
+    delivery = WebhookDelivery.objects.get()
+
+    def post_while_removed(team, sent):
+        WebhookDelivery.objects.filter(pk=sent.pk).delete()
+        return {"http_status": 200, "succeeded": True, "latency_ms": 1}, False, None
+
+    monkeypatch.setattr(services, "_post", post_while_removed)
+
+    assert _send(delivery) == "skipped"
+    assert not WebhookAttempt.objects.exists()
+    connection.check_constraints()  # no attempt refers to a delivery that is gone
 
 
 def test_the_sweep_finds_overdue_pending_deliveries(hooked_spirit, settings):

@@ -110,7 +110,7 @@ class WebhookDeliveryAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False  # the record of what was sent stays (a purge removes a spirit's own)
+        return False  # what was sent stays (purge and retention remove what they delete)
 
     @admin.display(description="payload")
     def payload_display(self, obj) -> str:

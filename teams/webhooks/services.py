@@ -182,11 +182,13 @@ def webhook_attempt(*, delivery_id, cycle: int, number: int) -> Outcome:
         fields, retryable, retry_after = {"error": "the team has no webhook any more"}, False, None
     now = timezone.now()
     with transaction.atomic():
+        current = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if current is None:  # removed meanwhile (a purge, or retention): nothing to record
+            return Outcome("skipped")
         attempt = WebhookAttempt.objects.create(
             delivery=delivery, cycle=cycle, number=number, created_at=now, **fields
         )
-        current = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
-        if current is None or current.cycle != cycle:  # purged, or sent again meanwhile
+        if current.cycle != cycle:  # sent again meanwhile
             return Outcome("skipped")
         if attempt.succeeded:
             current.status, current.delivered_at = WebhookStatus.DELIVERED, now
