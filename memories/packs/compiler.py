@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from elephantasm.ai.tokens import count_tokens, count_tokens_many
+from elephantasm.ai.tokens import count_tokens_many
 from elephantasm.api.errors import ValidationFailed
 from spirits.models import Spirit
 from teams.actors import Actor
@@ -85,7 +85,9 @@ def _heading_tokens() -> dict[str, int]:
 
 
 def _allot(items_by_layer, limits, shares, max_tokens) -> tuple[list[layers.Item], dict]:
-    """Choose each layer's items within its allotment (see presets' budget rules)."""
+    """Choose each layer's items within its allotment (see presets' budget rules). Items are
+    counted (`item.tokens`) as the walk reaches them, a batch at a time: as many as the layer
+    can still take, so a scored layer's unused tail (it holds 2 x its limit) is not counted."""
     headings = _heading_tokens()
     chosen: list[layers.Item] = []
     budget: dict[str, dict[str, int]] = {}
@@ -94,9 +96,18 @@ def _allot(items_by_layer, limits, shares, max_tokens) -> tuple[list[layers.Item
         allotted = int(shares[layer] * max_tokens) + carry
         used = 0
         taken: list[layers.Item] = []
-        for item in items_by_layer.get(layer, []):
+        items = items_by_layer.get(layer, [])
+        counted = 0
+        for position, item in enumerate(items):
             if len(taken) >= limits[layer]:
                 break
+            if position == counted:
+                batch = items[counted : counted + limits[layer] - len(taken)]
+                for each, tokens in zip(
+                    batch, count_tokens_many([i.line for i in batch]), strict=True
+                ):
+                    each.tokens = tokens
+                counted += len(batch)
             need = item.tokens + (0 if taken else headings[layer])
             if used + need <= allotted:
                 taken.append(item)
@@ -143,23 +154,18 @@ def compile_pack(
     query = (request.query or "").strip() or None
     session_id = request.session_id or None
 
-    retrieval = layers.Retrieval(spirit, query, limits) if query else None
+    retrieval = layers.Retrieval(spirit, query, limits) if query else None  # embeds meanwhile
     items_by_layer = {
         "identity": layers.identity_items(spirit)[: limits["identity"]],
         "session": layers.session_items(spirit, session_id, limits["session"]),
         "pending": layers.pending_items(spirit, session_id, limits["pending"]),
         **layers.scored_items(spirit, retrieval=retrieval, limits=limits, weights=weights, now=now),
     }
-    every = [item for layer in LAYERS for item in items_by_layer[layer]]
-    for item, tokens in zip(every, count_tokens_many([i.line for i in every]), strict=True):
-        item.tokens = tokens
     chosen, budget = _allot(items_by_layer, limits, preset.shares, max_tokens)
     text = render(chosen)
-    token_count = count_tokens(text)
-    while token_count > max_tokens and chosen:  # never: whitespace adds no token; a guard
-        chosen.pop()
-        text = render(chosen)
-        token_count = count_tokens(text)
+    # The tokenizer splits at whitespace first, so the text's tokens are exactly its headings'
+    # and lines' tokens (the tests check it against count_tokens(text)).
+    token_count = sum(b["used"] for b in budget.values())
     pack = Pack(
         spirit_id=str(spirit.pk),
         preset=preset.name,

@@ -201,8 +201,10 @@ _ORDER_WITHOUT_QUERY = {
 
 
 class Retrieval:
-    """The retrieval of a pack's knowledge, lessons and memories for a query: one embedding
-    of the query, both lists of the three kinds in two statements (search.candidate_lists)."""
+    """The retrieval of a pack's knowledge, lessons and memories for a query, started early:
+    the query is embedded in the background from construction on, while the compiler reads the
+    identity and the events; then both lists of the three kinds in two statements
+    (search.candidate_lists)."""
 
     def __init__(self, spirit: Spirit, query: str, limits: dict[str, int]):
         self.spirit = spirit

@@ -105,6 +105,26 @@ def test_the_budget_is_never_exceeded(world, max_tokens):
         assert budget["used"] <= budget["allotted"], layer
 
 
+def test_the_token_count_is_the_rendered_texts_for_any_characters(world):
+    """The count is the sum of the headings' and lines' tokens: exact because the tokenizer
+    splits at whitespace first. Punctuation glued to words, accents, CJK, emoji, tabs, a
+    line break inside an item, a lone dash."""
+    for content in [
+        "Ça coûte 12,50€ — vraiment?!",
+        "東京で会議 (tokyo) 会議",
+        "emoji 🐘🐘 and\ttabs\tinside",
+        "line one\nline two:done",
+        "-",
+        "C++/Rust 'quoted' \"double\" [x](y) a.b.c",
+    ]:
+        MemoryFactory(spirit=world, content=content)
+
+    pack = compile_pack(world, PackRequest(session_id="current", max_tokens=4000))
+
+    assert len(texts(pack, "memories")) == 7
+    assert pack.token_count == count_tokens(pack.text)
+
+
 def test_unused_tokens_flow_to_the_next_layers(spirit):
     MemoryFactory(spirit=spirit, content="the only thing there is")
     shares = PRESETS["conversational"].shares
