@@ -82,7 +82,10 @@ else:
     _cleanup = env("EMBEDDED_PG_CLEANUP", default="stop")
     DATABASES = {
         "default": embedded_db.start(
-            EMBEDDED_PG_DIR, cleanup=None if _cleanup == "none" else _cleanup
+            EMBEDDED_PG_DIR,
+            cleanup=None if _cleanup == "none" else _cleanup,
+            # Room for the HNSW indexes (see embedded_db); "" keeps PostgreSQL's 128 MB.
+            shared_buffers=env("EMBEDDED_PG_SHARED_BUFFERS", default="1GB") or None,
         )
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)

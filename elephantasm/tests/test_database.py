@@ -1,4 +1,7 @@
+import psycopg
 from django.db import connection
+
+from elephantasm import embedded_db
 
 
 def test_database_is_postgresql_with_pgvector(db):
@@ -7,3 +10,13 @@ def test_database_is_postgresql_with_pgvector(db):
         (version,) = cursor.fetchone()
     assert connection.vendor == "postgresql"
     assert tuple(int(p) for p in version.split(".")[:2]) >= (0, 8)
+
+
+def test_a_new_embedded_server_starts_with_the_configured_shared_buffers(tmp_path):
+    """A fresh server that no other process uses is restarted at once with the setting (the
+    suite's own server got EMBEDDED_PG_SHARED_BUFFERS the same way)."""
+    params = embedded_db.start(tmp_path / "pg", cleanup="delete", shared_buffers="160MB")
+
+    with psycopg.connect(host=params["HOST"], dbname=params["NAME"], user=params["USER"]) as conn:
+        (size,) = conn.execute("SELECT current_setting('shared_buffers')").fetchone()
+    assert size == "160MB"
