@@ -5,6 +5,8 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from elephantasm.api.throttling import AuthFailures
+
 from .models import ApiKey
 from .selectors import api_key_match
 from .services import api_key_record_use
@@ -41,19 +43,29 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if scheme.lower() != self.keyword.lower():
             return None
         raw = raw.strip()
-        if not raw or " " in raw:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
-        api_key = api_key_match(raw)
-        if api_key is None:
-            raise exceptions.AuthenticationFailed("Invalid API key.")
-        if api_key.revoked:
-            raise exceptions.AuthenticationFailed("This API key has been revoked.")
-        if api_key.is_expired:
-            raise exceptions.AuthenticationFailed(
-                f"This API key expired at {api_key.expires_at.isoformat()}."
-            )
+        failures = AuthFailures(request)
+        wait = failures.wait()
+        if wait is not None:  # this IP refused too often: no key is even looked up
+            raise exceptions.Throttled(wait=wait)
+        api_key = api_key_match(raw) if raw and " " not in raw else None
+        problem = self._problem(raw, api_key)
+        if problem:
+            failures.record()
+            raise exceptions.AuthenticationFailed(problem)
         api_key_record_use(api_key=api_key)
         return ApiKeyPrincipal(api_key), api_key
+
+    @staticmethod
+    def _problem(raw: str, api_key: ApiKey | None) -> str | None:
+        if not raw or " " in raw:
+            return "Malformed Authorization header."
+        if api_key is None:
+            return "Invalid API key."
+        if api_key.revoked:
+            return "This API key has been revoked."
+        if api_key.is_expired:
+            return f"This API key expired at {api_key.expires_at.isoformat()}."
+        return None
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'

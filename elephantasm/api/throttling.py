@@ -5,7 +5,9 @@ throttle counts requests in fixed windows with one atomic INCR per request; a re
 gets 429 `throttled` with `Retry-After` (the seconds left in the window). Two limits apply:
 API_THROTTLE_RATE (sustained, default 1200/min) and API_THROTTLE_BURST_RATE (default 100/s).
 An empty rate turns that limit off; an invalid one (`elephantasm.rates.parse_rate`) stops the
-settings from loading.
+settings from loading. `AuthFailures` counts refused API keys per client IP
+(API_AUTH_FAILURE_RATE, default 30/min): past it, requests with a key from that IP get the same
+429 until the window ends.
 
 If the cache does not answer (Redis down), requests are let through and a warning is logged:
 rate limiting must not take the API down with it.
@@ -26,7 +28,7 @@ from elephantasm.rates import parse_rate
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CallerBurstRateThrottle", "CallerRateThrottle", "parse_rate"]
+__all__ = ["AuthFailures", "CallerBurstRateThrottle", "CallerRateThrottle", "count", "parse_rate"]
 
 _last_warning = 0.0
 
@@ -41,13 +43,52 @@ def _warn_cache_down(exc: Exception) -> None:
         logger.warning("Throttling is off: the cache does not answer: %s", exc)
 
 
+def _window(duration: int, now: float) -> tuple[int, float]:
+    """The fixed window of `now` and the seconds left in it."""
+    window = int(now // duration)
+    return window, (window + 1) * duration - now
+
+
+def count(scope: str, caller: str, rate: str | None, *, add: bool = True) -> float | None:
+    """Count one hit of `caller` in `scope`: the seconds to wait when the count is over `rate`,
+    None when not, when the rate is off or when the cache does not answer. With add=False,
+    only look: the seconds to wait when one more hit would be over the rate."""
+    limit = parse_rate(rate)
+    if limit is None:
+        return None
+    num_requests, duration = limit
+    now = time.time()
+    window, left = _window(duration, now)
+    key = f"throttle:{scope}:{duration}:{caller}:{window}"
+    cache = caches[settings.THROTTLE_CACHE_ALIAS]
+    try:
+        if not add:
+            hits = cache.get(key, 0) + 1
+        else:
+            # add() is SET NX with an expiry; INCR is atomic across processes.
+            cache.add(key, 0, timeout=duration + 1)
+            try:
+                hits = cache.incr(key)
+            except ValueError:  # expired between add() and incr(): a new window
+                cache.add(key, 1, timeout=duration + 1)
+                hits = 1
+    except (redis.RedisError, OSError) as exc:
+        _warn_cache_down(exc)
+        return None
+    return left if hits > num_requests else None
+
+
+def seconds(wait: float) -> int:
+    """A Retry-After value: whole seconds, at least 1."""
+    return max(1, math.ceil(wait))
+
+
 class CallerRateThrottle(BaseThrottle):
     """One fixed-window counter per caller and scope; the rate is the setting named by
     `rate_setting`, read on every request (so override_settings and a reload both apply)."""
 
     scope = "sustained"
     rate_setting = "API_THROTTLE_RATE"
-    key_prefix = "throttle"
 
     def __init__(self):
         self._wait: float | None = None
@@ -62,32 +103,31 @@ class CallerRateThrottle(BaseThrottle):
         return f"ip:{self.get_ident(request)}"
 
     def allow_request(self, request, view) -> bool:
-        limit = parse_rate(getattr(settings, self.rate_setting, None))
-        if limit is None:
-            return True
-        num_requests, duration = limit
-        now = time.time()
-        window = int(now // duration)
-        key = f"{self.key_prefix}:{self.scope}:{duration}:{self.get_caller(request)}:{window}"
-        cache = caches[settings.THROTTLE_CACHE_ALIAS]
-        try:
-            # add() is SET NX with an expiry; INCR is atomic across processes.
-            cache.add(key, 0, timeout=duration + 1)
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add() and incr(): a new window
-                cache.add(key, 1, timeout=duration + 1)
-                count = 1
-        except (redis.RedisError, OSError) as exc:
-            _warn_cache_down(exc)
-            return True
-        if count <= num_requests:
-            return True
-        self._wait = (window + 1) * duration - now
-        return False
+        rate = getattr(settings, self.rate_setting, None)
+        self._wait = count(self.scope, self.get_caller(request), rate)
+        return self._wait is None
 
     def wait(self) -> float | None:
-        return None if self._wait is None else max(1, math.ceil(self._wait))
+        return None if self._wait is None else seconds(self._wait)
+
+
+class AuthFailures:
+    """Failed API key authentications per client IP (API_AUTH_FAILURE_RATE), counted by the
+    authentication class: DRF authenticates before it throttles, so the throttles above never
+    see a request whose key is refused."""
+
+    scope = "auth-failure"
+
+    def __init__(self, request):
+        self.caller = f"ip:{BaseThrottle().get_ident(request)}"
+
+    def wait(self) -> int | None:
+        """Seconds until this IP may try keys again, None when it may now."""
+        left = count(self.scope, self.caller, settings.API_AUTH_FAILURE_RATE, add=False)
+        return None if left is None else seconds(left)
+
+    def record(self) -> None:
+        count(self.scope, self.caller, settings.API_AUTH_FAILURE_RATE)
 
 
 class CallerBurstRateThrottle(CallerRateThrottle):

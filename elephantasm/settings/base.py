@@ -312,9 +312,13 @@ THROTTLE_CACHE_ALIAS = "default"
 # limit off. Forms: N/s, N/min, N/hour, N/day.
 API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/min")
 API_THROTTLE_BURST_RATE = env("API_THROTTLE_BURST_RATE", default="100/s")
+# Failed API key authentications per client IP (wrong, revoked or expired keys): past the rate,
+# every request with a key from that IP gets 429 until the window ends (guessing stays slow).
+API_AUTH_FAILURE_RATE = env("API_AUTH_FAILURE_RATE", default="30/min")
 # A rate that does not parse (e.g. "1/month") stops every process here, not at the first request.
 parse_rate(API_THROTTLE_RATE, name="API_THROTTLE_RATE")
 parse_rate(API_THROTTLE_BURST_RATE, name="API_THROTTLE_BURST_RATE")
+parse_rate(API_AUTH_FAILURE_RATE, name="API_AUTH_FAILURE_RATE")
 
 LOGGING = {
     "version": 1,

@@ -35,6 +35,7 @@ CACHES["default"]["KEY_PREFIX"] = "elephantasm-test"  # noqa: F405
 # would FLUSHDB the test database, Celery queues included, under tests that run a worker.
 API_THROTTLE_RATE = "1000000/min"
 API_THROTTLE_BURST_RATE = "1000000/s"
+API_AUTH_FAILURE_RATE = "1000000/min"
 # Celery prefers these environment variables to the settings: keep them in step.
 os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
 os.environ["CELERY_RESULT_BACKEND"] = CELERY_RESULT_BACKEND

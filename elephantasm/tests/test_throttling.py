@@ -104,6 +104,50 @@ def test_session_users_are_throttled_per_user(user_api, user_factory, team):
     assert colleague.get(SPIRITS).status_code == 200
 
 
+def keyed(raw_key: str, ip: str) -> APIClient:
+    client = APIClient(REMOTE_ADDR=ip)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    return client
+
+
+@pytest.mark.django_db
+@override_settings(API_AUTH_FAILURE_RATE="3/min")
+def test_refused_keys_are_counted_per_ip_and_then_every_key_from_it_waits(team):
+    """DRF authenticates before it throttles: refused keys are counted by the authentication
+    itself. Wrong, revoked and expired keys all count; past the rate even a good key from that
+    IP gets 429 until the window ends, while other IPs are not concerned."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    good = ApiKeyFactory(team=team).raw
+    revoked = ApiKeyFactory(team=team, revoked=True).raw
+    expired = ApiKeyFactory(team=team, expires_at=timezone.now() - timedelta(minutes=1)).raw
+    for raw in ("elk_nope_wrong", revoked, expired):
+        assert_error(keyed(raw, "203.0.113.9").get(SPIRITS), 401, "authentication_failed")
+
+    error = assert_error(keyed("elk_nope_wrong", "203.0.113.9").get(SPIRITS), 429, "throttled")
+    assert error["details"] == {"retry_after": 45}
+    response = keyed(good, "203.0.113.9").get(SPIRITS)
+    assert response.status_code == 429 and response["Retry-After"] == "45"
+    assert keyed(good, "203.0.113.10").get(SPIRITS).status_code == 200
+
+
+@pytest.mark.django_db
+@override_settings(API_AUTH_FAILURE_RATE="3/min")
+def test_good_keys_do_not_count_as_failures(team, monkeypatch):
+    good = keyed(ApiKeyFactory(team=team).raw, "203.0.113.11")
+    for _ in range(5):
+        assert good.get(SPIRITS).status_code == 200
+    for _ in range(3):
+        keyed("elk_nope_wrong", "203.0.113.11").get(SPIRITS)
+    assert good.get(SPIRITS).status_code == 429
+
+    monkeypatch.setattr(throttling.time, "time", lambda: NOW + 45)
+
+    assert good.get(SPIRITS).status_code == 200
+
+
 @pytest.mark.django_db
 @TINY
 def test_anonymous_callers_are_throttled_per_ip_address():
