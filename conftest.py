@@ -108,3 +108,20 @@ def user_api(member) -> APIClient:
 @pytest.fixture
 def user_factory():
     return UserFactory
+
+
+@pytest.fixture
+def llm_server(settings):
+    """A chat-completions server on loopback (elephantasm/tests/chat_server.py), configured as
+    the language model (LLM_PROVIDER="openai")."""
+    from elephantasm.tests.chat_server import ChatServer
+
+    server = ChatServer().start()
+    settings.LLM_PROVIDER = "openai"
+    settings.LLM_BASE_URL = server.base_url
+    settings.LLM_MODEL = "test-model"
+    settings.LLM_API_KEY = "sk-test"
+    settings.LLM_TIMEOUT = 5
+    settings.LLM_MAX_RETRIES = 2
+    yield server
+    server.stop()

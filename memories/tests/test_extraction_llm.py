@@ -8,7 +8,7 @@ import pytest
 
 from elephantasm.ai import llm
 from elephantasm.ai.llm import TransientLanguageModelError
-from elephantasm.tests.chat_server import CHAT_PATH, ChatServer, chat_reply, error_reply
+from elephantasm.tests.chat_server import CHAT_PATH, chat_reply, error_reply
 from memories.extraction import extract_from_memories, source_text
 from memories.extraction_llm import topic_key
 from memories.models import (
@@ -45,17 +45,8 @@ def _fresh_model_cache():
 
 
 @pytest.fixture
-def server(settings):
-    """The chat server, configured as the language model (LLM_PROVIDER="openai")."""
-    server = ChatServer().start()
-    settings.LLM_PROVIDER = "openai"
-    settings.LLM_BASE_URL = server.base_url
-    settings.LLM_MODEL = "test-model"
-    settings.LLM_API_KEY = "sk-test"
-    settings.LLM_TIMEOUT = 5
-    settings.LLM_MAX_RETRIES = 2
-    yield server
-    server.stop()
+def server(llm_server):
+    return llm_server
 
 
 @pytest.fixture

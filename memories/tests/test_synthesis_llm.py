@@ -11,7 +11,7 @@ from django.db import connection, transaction
 
 from elephantasm.ai import llm
 from elephantasm.ai.llm import TransientLanguageModelError
-from elephantasm.tests.chat_server import CHAT_PATH, ChatServer, chat_reply, error_reply
+from elephantasm.tests.chat_server import CHAT_PATH, chat_reply, error_reply
 from events.models import Event
 from events.tests.factories import EventFactory
 from memories.models import AuditEntry, LlmCall, LlmCallStatus, Memory, MemoryEvent
@@ -46,17 +46,8 @@ def _fresh_model_cache():
 
 
 @pytest.fixture
-def server(settings):
-    """The chat server, configured as the language model (LLM_PROVIDER="openai")."""
-    server = ChatServer().start()
-    settings.LLM_PROVIDER = "openai"
-    settings.LLM_BASE_URL = server.base_url
-    settings.LLM_MODEL = "test-model"
-    settings.LLM_API_KEY = "sk-test"
-    settings.LLM_TIMEOUT = 5
-    settings.LLM_MAX_RETRIES = 2
-    yield server
-    server.stop()
+def server(llm_server):
+    return llm_server
 
 
 def linked(memory) -> set:
