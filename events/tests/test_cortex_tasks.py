@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -12,6 +11,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from elephantasm import celery_app
+from elephantasm.tests.waiting import wait_until
 from events import tasks
 from events.models import Event
 from events.services import ItemStatus, event_create, events_bulk_create
@@ -101,15 +101,6 @@ def test_sweep_enqueues_pending_events_past_the_grace_period(
         assert tasks.enrich_pending() == 1
 
     assert enqueued == [[str(pending.pk)]]
-
-
-def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"not true within {timeout} s")
 
 
 @pytest.mark.django_db(transaction=True)

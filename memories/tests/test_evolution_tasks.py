@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -10,6 +9,7 @@ from celery.contrib.testing.worker import start_worker
 from django.db import InterfaceError, OperationalError
 
 from elephantasm import celery_app
+from elephantasm.tests.waiting import wait_until
 from memories import tasks
 from memories.models import AuditAction, AuditEntry, Identity, Knowledge, Lesson
 from memories.tests.factories import MemoryFactory
@@ -70,15 +70,6 @@ def test_the_task_respects_the_gate_and_is_idempotent(spirit):
 
     assert tasks.evolve_identity(str(spirit.pk)) == 2
     assert tasks.evolve_identity(str(spirit.pk)) is None
-
-
-def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"not true within {timeout} s")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ follow; a dream runs and is rolled back."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 
@@ -14,6 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from elephantasm import celery_app
+from elephantasm.tests.waiting import wait_until
 from events import tasks as event_tasks
 from events.models import Event
 from memories import tasks
@@ -50,15 +50,6 @@ CONVERSATION = {
         ("assistant", "Understood."),
     ],
 }
-
-
-def wait_until(predicate, what: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 @pytest.fixture

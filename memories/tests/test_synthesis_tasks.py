@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -13,6 +12,7 @@ from django.test import override_settings
 
 from elephantasm import celery_app
 from elephantasm.ai.llm import TransientLanguageModelError
+from elephantasm.tests.waiting import wait_until
 from events.models import Event
 from events.services import event_create, events_bulk_create
 from events.tests.factories import EventFactory
@@ -148,15 +148,6 @@ def test_sweep_enqueues_spirits_with_pending_events(
         assert tasks.synthesis_sweep() == 1
 
     assert delayed == [str(spirit.pk)]
-
-
-def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"not true within {timeout} s")
 
 
 @pytest.fixture
