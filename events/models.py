@@ -14,8 +14,7 @@ from spirits.models import Spirit
 
 def content_search_vector() -> models.Func:
     """`to_tsvector('english', content)`: events keep no stored tsvector (ingest stays lean);
-    full-text search on events uses this expression, which the GIN index (of enriched events)
-    repeats exactly."""
+    full-text search on events uses this expression, which the GIN index repeats exactly."""
     return models.Func(
         SearchConfig(TEXT_SEARCH_CONFIG),
         models.F("content"),
@@ -76,14 +75,7 @@ class Event(SoftDeleteModel):
             models.CheckConstraint(condition=~models.Q(content=""), name="event_content_not_empty"),
         ]
         indexes = [
-            # Only enriched events: ingest then maintains no text index (to_tsvector costs ~70 µs
-            # an event, 3x the insert: 43,000 -> 13,500 rows/s measured); the Cortex's update
-            # indexes the event. Search reads the few not yet enriched without it (kinds.py).
-            GinIndex(
-                content_search_vector(),
-                name="event_content_search_gin",
-                condition=models.Q(enriched_at__isnull=False),
-            ),
+            GinIndex(content_search_vector(), name="event_content_search_gin"),
             models.Index(fields=["spirit", "-occurred_at"], name="event_spirit_occurred_idx"),
             models.Index(
                 fields=["spirit", "session_id", "occurred_at"], name="event_spirit_session_idx"

@@ -43,14 +43,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if scheme.lower() != self.keyword.lower():
             return None
         raw = raw.strip()
-        failures = AuthFailures(request)
-        wait = failures.wait()
-        if wait is not None:  # this IP refused too often: no key is even looked up
-            raise exceptions.Throttled(wait=wait)
         api_key = api_key_match(raw) if raw and " " not in raw else None
         problem = self._problem(raw, api_key)
         if problem:
-            failures.record()
+            wait = AuthFailures(request).record()
+            if wait is not None:  # this IP had too many keys refused: slow the guessing down
+                raise exceptions.Throttled(wait=wait)
             raise exceptions.AuthenticationFailed(problem)
         api_key_record_use(api_key=api_key)
         return ApiKeyPrincipal(api_key), api_key

@@ -6,8 +6,8 @@ gets 429 `throttled` with `Retry-After` (the seconds left in the window). Two li
 API_THROTTLE_RATE (sustained, default 1200/min) and API_THROTTLE_BURST_RATE (default 100/s).
 An empty rate turns that limit off; an invalid one (`elephantasm.rates.parse_rate`) stops the
 settings from loading. `AuthFailures` counts refused API keys per client IP
-(API_AUTH_FAILURE_RATE, default 30/min): past it, requests with a key from that IP get the same
-429 until the window ends.
+(API_AUTH_FAILURE_RATE, default 30/min): past it, a refused key from that IP gets the same 429
+instead of 401 until the window ends (a good key still passes).
 
 If the cache does not answer (Redis down), requests are let through and a warning is logged:
 rate limiting must not take the API down with it.
@@ -49,10 +49,9 @@ def _window(duration: int, now: float) -> tuple[int, float]:
     return window, (window + 1) * duration - now
 
 
-def count(scope: str, caller: str, rate: str | None, *, add: bool = True) -> float | None:
+def count(scope: str, caller: str, rate: str | None) -> float | None:
     """Count one hit of `caller` in `scope`: the seconds to wait when the count is over `rate`,
-    None when not, when the rate is off or when the cache does not answer. With add=False,
-    only look: the seconds to wait when one more hit would be over the rate."""
+    None when not, when the rate is off or when the cache does not answer."""
     limit = parse_rate(rate)
     if limit is None:
         return None
@@ -62,16 +61,13 @@ def count(scope: str, caller: str, rate: str | None, *, add: bool = True) -> flo
     key = f"throttle:{scope}:{duration}:{caller}:{window}"
     cache = caches[settings.THROTTLE_CACHE_ALIAS]
     try:
-        if not add:
-            hits = cache.get(key, 0) + 1
-        else:
-            # add() is SET NX with an expiry; INCR is atomic across processes.
-            cache.add(key, 0, timeout=duration + 1)
-            try:
-                hits = cache.incr(key)
-            except ValueError:  # expired between add() and incr(): a new window
-                cache.add(key, 1, timeout=duration + 1)
-                hits = 1
+        # add() is SET NX with an expiry; INCR is atomic across processes.
+        cache.add(key, 0, timeout=duration + 1)
+        try:
+            hits = cache.incr(key)
+        except ValueError:  # expired between add() and incr(): a new window
+            cache.add(key, 1, timeout=duration + 1)
+            hits = 1
     except (redis.RedisError, OSError) as exc:
         _warn_cache_down(exc)
         return None
@@ -112,22 +108,21 @@ class CallerRateThrottle(BaseThrottle):
 
 
 class AuthFailures:
-    """Failed API key authentications per client IP (API_AUTH_FAILURE_RATE), counted by the
-    authentication class: DRF authenticates before it throttles, so the throttles above never
-    see a request whose key is refused."""
+    """Refused API keys per client IP (API_AUTH_FAILURE_RATE), counted by the authentication
+    class: DRF authenticates before it throttles, so the throttles above never see a request
+    whose key is refused. A good key is never refused here (clients behind one proxy or NAT
+    share an address)."""
 
     scope = "auth-failure"
 
     def __init__(self, request):
         self.caller = f"ip:{BaseThrottle().get_ident(request)}"
 
-    def wait(self) -> int | None:
-        """Seconds until this IP may try keys again, None when it may now."""
-        left = count(self.scope, self.caller, settings.API_AUTH_FAILURE_RATE, add=False)
+    def record(self) -> int | None:
+        """Count one refused key (atomically): the seconds to wait when this IP is over the
+        rate, else None."""
+        left = count(self.scope, self.caller, settings.API_AUTH_FAILURE_RATE)
         return None if left is None else seconds(left)
-
-    def record(self) -> None:
-        count(self.scope, self.caller, settings.API_AUTH_FAILURE_RATE)
 
 
 class CallerBurstRateThrottle(CallerRateThrottle):

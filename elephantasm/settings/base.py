@@ -84,7 +84,7 @@ else:
         "default": embedded_db.start(
             EMBEDDED_PG_DIR,
             cleanup=None if _cleanup == "none" else _cleanup,
-            # Room for the HNSW indexes (see embedded_db); "" keeps PostgreSQL's 128 MB.
+            # Room for the HNSW indexes (see embedded_db); "" leaves the server's setting.
             shared_buffers=env("EMBEDDED_PG_SHARED_BUFFERS", default="1GB") or None,
         )
     }
@@ -312,8 +312,8 @@ THROTTLE_CACHE_ALIAS = "default"
 # limit off. Forms: N/s, N/min, N/hour, N/day.
 API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/min")
 API_THROTTLE_BURST_RATE = env("API_THROTTLE_BURST_RATE", default="100/s")
-# Failed API key authentications per client IP (wrong, revoked or expired keys): past the rate,
-# every request with a key from that IP gets 429 until the window ends (guessing stays slow).
+# Refused API keys per client IP (wrong, revoked or expired): past the rate, a refused key from
+# that IP gets 429 instead of 401 until the window ends (guessing stays slow; good keys pass).
 API_AUTH_FAILURE_RATE = env("API_AUTH_FAILURE_RATE", default="30/min")
 # A rate that does not parse (e.g. "1/month") stops every process here, not at the first request.
 parse_rate(API_THROTTLE_RATE, name="API_THROTTLE_RATE")

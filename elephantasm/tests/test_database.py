@@ -1,4 +1,5 @@
 import psycopg
+import pytest
 from django.db import connection
 
 from elephantasm import embedded_db
@@ -20,3 +21,20 @@ def test_a_new_embedded_server_starts_with_the_configured_shared_buffers(tmp_pat
     with psycopg.connect(host=params["HOST"], dbname=params["NAME"], user=params["USER"]) as conn:
         (size,) = conn.execute("SELECT current_setting('shared_buffers')").fetchone()
     assert size == "160MB"
+
+
+def test_a_shared_buffers_the_server_cannot_start_with_is_taken_back(tmp_path):
+    """The server is left running without the setting (not unable to start ever after), and
+    the app stops with a clear error."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="shared_buffers = '64TB'"):  # not a size
+        embedded_db.start(tmp_path / "pg", cleanup="delete", shared_buffers="64TB")
+    with pytest.raises(ImproperlyConfigured, match="shared_buffers = '4TB'"):  # no such memory
+        embedded_db.start(tmp_path / "pg", cleanup="delete", shared_buffers="4TB")
+
+    params = embedded_db.start(tmp_path / "pg", cleanup="delete", shared_buffers=None)
+    with psycopg.connect(host=params["HOST"], dbname=params["NAME"], user=params["USER"]) as conn:
+        (size,) = conn.execute("SELECT current_setting('shared_buffers')").fetchone()
+    assert size == "128MB"
+    assert "shared_buffers" not in (tmp_path / "pg" / "postgresql.auto.conf").read_text()

@@ -234,19 +234,3 @@ def test_the_api_shows_when_an_event_was_enriched(api, spirit):
     assert api.get(f"/api/v1/events/{event.pk}/").json()["enriched_at"] is None
     cortex.enrich_events(event_ids=[event.pk])
     assert api.get(f"/api/v1/events/{event.pk}/").json()["enriched_at"] is not None
-
-
-@pytest.mark.django_db
-def test_only_enriched_events_are_in_the_text_index():
-    """Ingest maintains no full-text index (to_tsvector per event would cost 3x the insert): the
-    Cortex's update puts an event in it; search reads the others apart (retrieval.kinds)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = %s", ["event_content_search_gin"]
-        )
-        (definition,) = cursor.fetchone()
-
-    assert "to_tsvector('english'::regconfig, content)" in definition
-    assert definition.endswith("WHERE (enriched_at IS NOT NULL)")

@@ -220,7 +220,7 @@ class Retrieval:
 
     def candidates(self) -> dict[str, dict[Any, Fused]]:
         """Per layer, its best 2 x limit candidates (id -> fused hit): both lists of every kind
-        read at once (one transaction), each list as deep as retrieval goes for k = limit
+        read at once (two statements), each list as deep as retrieval goes for k = limit
         (2 x limit, at least DEPTH_MIN)."""
         by_layer: dict[str, dict[Any, Fused]] = {layer: {} for layer in KINDS}
         if not self.depths:

@@ -190,12 +190,9 @@ class Kind:
     def _text_sql(self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int) -> SqlPart:
         document = content_search_vector() if self.model is Event else F("search_vector")
         query = tsquery(query_text)
-        match = Q(TsMatch(document, query))
-        if self.model is Event:  # the GIN index holds enriched events: the others apart
-            match = Q(match, enriched_at__isnull=False) | Q(match, enriched_at__isnull=True)
         newest = (
             self.model._base_manager.filter(*self.filters(spirit_id, q))
-            .filter(match)
+            .filter(TsMatch(document, query))
             .annotate(item_id=F("pk"), document=document)
             .order_by("-created_at")
             .values_list("item_id", "document")[:TEXT_RANK_CAP]

@@ -8,8 +8,8 @@
 3. Per kind, the `depth` nearest rows by cosine distance, with
    `hnsw.iterative_scan = relaxed_order`: the index scan goes on until enough rows pass the
    filters (one spirit among many, a status, a tag), so a filtered search still returns k rows.
-   Both lists are read in one transaction (`candidate_lists`, which the pack compiler also uses
-   for several kinds at once).
+   Each list of every kind is one statement (`candidate_lists`, which the pack compiler also
+   uses for several kinds at once).
 4. Weighted reciprocal rank fusion (`fusion.fuse`); the k best are loaded and returned with
    their reasons.
 
@@ -19,6 +19,7 @@ caller's teams).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -41,8 +42,17 @@ DEPTH_MAX = 200
 EF_SEARCH_MIN = 40
 EF_SEARCH_MAX = 1000
 # Query embeddings run here, beside the SQL of the same request (several threads: other
-# requests of the process may embed at the same time).
+# requests of the process may embed at the same time). A forked child (a prefork worker, a
+# preloading server) gets a pool of its own: the parent's threads do not exist in it.
 _EMBEDDING_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-embedding")
+
+
+def _new_pool_in_child() -> None:
+    global _EMBEDDING_POOL
+    _EMBEDDING_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-embedding")
+
+
+os.register_at_fork(after_in_child=_new_pool_in_child)
 
 
 @dataclass(slots=True)
@@ -140,25 +150,28 @@ def candidate_lists(
     weights: Weights,
     embedding: QueryEmbedding | None,
 ) -> CandidateLists:
-    """Both candidate lists of each kind in `depths` (kind -> depth), in one transaction and
-    two statements: the text lists of every kind (while `embedding` is computed), then the
-    vector lists (skipped when `embedding` is None or the vector weight is 0)."""
+    """Both candidate lists of each kind in `depths` (kind -> depth), in two statements: the
+    text lists of every kind (while `embedding` is computed), then the vector lists (skipped
+    when `embedding` is None or the vector weight is 0). Only the vector statement runs in a
+    transaction (its SET LOCAL settings): none is held open while the embedding is awaited (a
+    remote provider may take seconds; behind a transaction pooler that would hold a server
+    connection)."""
     lists = CandidateLists()
     if not depths:
         return lists
-    with vector_scan(max(depths.values())):
-        if weights.text > 0:
-            lists.text_query = text_query(query.text, query.text_match)
-            if lists.text_query:
-                lists.text = run_together(
-                    [
-                        KIND_SPECS[kind].text_query(spirit.pk, query, lists.text_query, depth)
-                        for kind, depth in depths.items()
-                    ]
-                )
-        if weights.vector > 0 and embedding is not None:
-            lists.embedding_model = embedding.model_name
-            vector = query_vector(embedding.vector())
+    if weights.text > 0:
+        lists.text_query = text_query(query.text, query.text_match)
+        if lists.text_query:
+            lists.text = run_together(
+                [
+                    KIND_SPECS[kind].text_query(spirit.pk, query, lists.text_query, depth)
+                    for kind, depth in depths.items()
+                ]
+            )
+    if weights.vector > 0 and embedding is not None:
+        lists.embedding_model = embedding.model_name
+        vector = query_vector(embedding.vector())
+        with vector_scan(max(depths.values())):
             lists.vector = run_together(
                 [
                     KIND_SPECS[kind].vector_query(

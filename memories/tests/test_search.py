@@ -463,3 +463,29 @@ def test_a_search_of_one_spirit_among_many_returns_k_of_its_rows(crowd):
     assert set(Memory.objects.filter(pk__in=ids(result)).values_list("spirit", flat=True)) == {
         crowd.pk
     }
+
+
+class _Echo:
+    model_name = "echo"
+
+    def embed(self, texts):
+        return [[float(len(t))] for t in texts]
+
+
+def test_a_query_embedding_still_runs_in_a_forked_child():
+    """The background pool is per process: a child forked after the parent used it (a prefork
+    worker) embeds instead of waiting forever on the parent's threads."""
+    import os
+
+    from memories.retrieval.search import QueryEmbedding
+
+    assert QueryEmbedding("warm", _Echo()).vector() == [4.0]  # the parent's threads exist
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if its embedding came back
+        ok = False
+        try:
+            ok = QueryEmbedding("child", _Echo())._future.result(timeout=10) == [[5.0]]
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
