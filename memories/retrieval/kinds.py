@@ -173,12 +173,6 @@ class Kind:
         )
         return rows.query.sql_with_params()
 
-    def vector_candidates(
-        self, spirit_id: UUID, q: SearchQuery, vector: Any, model_name: str, depth: int
-    ) -> list[tuple[UUID, float]]:
-        part = self.vector_query(spirit_id, q, vector, model_name, depth)
-        return run_together([part]).get(self.name, [])
-
     # --- text ------------------------------------------------------------------------------------
 
     def text_query(self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int) -> SqlPart:
@@ -205,12 +199,6 @@ class Kind:
             f"ORDER BY text_score DESC, item_id LIMIT {depth:d}"
         )
         return ranked, [query_text, self.name, *params]
-
-    def text_candidates(
-        self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int
-    ) -> list[tuple[UUID, float]]:
-        part = self.text_query(spirit_id, q, query_text, depth)
-        return run_together([part]).get(self.name, [])
 
 
 # --- Compiled parts ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from memories.models import (
     MemoryType,
 )
 from memories.retrieval import Reasons, SearchQuery, Weights, fuse, kinds, search
-from memories.retrieval.kinds import KIND_SPECS
+from memories.retrieval.kinds import KIND_SPECS, run_together
 from memories.retrieval.search import vector_scan
 from spirits.tests.factories import SpiritFactory
 
@@ -430,7 +430,8 @@ def _candidates(spirit, *, iterative: bool) -> tuple[list, str]:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL hnsw.iterative_scan = off")
                 cursor.execute("SET LOCAL hnsw.ef_search = 40")
-        rows = spec.vector_candidates(spirit.pk, query, vector, MODEL, DEPTH)
+        rows = run_together([spec.vector_query(spirit.pk, query, vector, MODEL, DEPTH)])
+        rows = rows.get("memories", [])
         plan = (
             Memory._base_manager.filter(*spec.filters(spirit.pk, query), embedding_model=MODEL)
             .annotate(distance=CosineDistance("embedding", vector))
