@@ -504,7 +504,11 @@ def captured_sql(spirit, text: str, call: Callable | None = None) -> dict:
     found: dict = {}
     for sql, params in recorder.queries:
         if "set_config('hnsw.iterative_scan'" in sql:
-            found["settings"] = (sql, params)
+            settings_sql, _, vector_sql = sql.partition("; ")
+            # one statement with the vector query (search.vector_lists), or one before it
+            found["settings"] = (settings_sql, None)
+            if vector_sql:
+                found["vector"] = (vector_sql, params)
         elif "<=>" in sql:
             found["vector"] = (sql, params)
         elif "ts_rank_cd" in sql:

@@ -27,3 +27,47 @@ def test_batch_counts_equal_single_counts():
 
     texts = ["Hello, world!", "", "Elephantasm remembers everything.", "word " * 300]
     assert count_tokens_many(texts) == [count_tokens(t) for t in texts]
+
+
+def _reference(text: str) -> int:
+    """The tokenizer's own count, word split and all (what count_tokens_many must equal)."""
+    from elephantasm.ai.tokens import tokenizer
+
+    return len(tokenizer().encode(text, add_special_tokens=False).ids) if text else 0
+
+
+def test_batch_counts_equal_the_tokenizers_on_hostile_text():
+    import random
+
+    from elephantasm.ai.tokens import count_tokens_many
+
+    rng = random.Random(5)
+    alphabet = (
+        [chr(c) for c in range(0x20, 0x7F)]
+        + list("\t\n\r\x0b\x0c\x00\x7f")
+        + list("éÉüßø中文日本語🙂\u200b\u00a0\ufffd\u0301")
+    )
+    texts = []
+    for _ in range(400):
+        length = rng.choice([1, 5, 40, 300, 2000])
+        texts.append("".join(rng.choice(alphabet) for _ in range(length)))
+        words = rng.choices(["Dana", "re-run", "it's", "GPU", "x" * 120, "naïve", "10:30"], k=30)
+        texts.append(" ".join(words))
+    texts += ["plain ascii " * 50, "a" * 101, "A" * 100, "__init__.py", "e\u0301t\u00e9"]
+
+    assert count_tokens_many(texts) == [_reference(t) for t in texts]
+    assert count_tokens_many(texts) == [_reference(t) for t in texts]  # words remembered now
+
+
+def test_the_word_cache_is_emptied_when_full(monkeypatch):
+    from elephantasm.ai import tokens
+
+    monkeypatch.setattr(tokens, "_word_tokens", {})
+    monkeypatch.setattr(tokens, "WORD_CACHE_MAX", 10)
+    first = " ".join(f"word{n}" for n in range(8))
+    second = "other words here now and then some more lines"
+    tokens.count_tokens_many([first])
+    assert len(tokens._word_tokens) == 8
+
+    assert tokens.count_tokens_many([second]) == [_reference(second)]
+    assert set(tokens._word_tokens) == set(second.split())  # the first text's words are gone

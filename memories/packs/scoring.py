@@ -35,7 +35,16 @@ def recency(moment: datetime | None, now: datetime) -> float:
 def score(terms: dict[str, float], weights: dict[str, float], *, with_query: bool) -> float:
     """The weighted mean of `terms` (importance, confidence, recency, decay as 1 - decay
     already, similarity); similarity is left out without a query."""
-    used = {k: w for k, w in weights.items() if w > 0 and (with_query or k != "similarity")}
+    return weighted(terms, usable_weights(weights, with_query=with_query))
+
+
+def usable_weights(weights: dict[str, float], *, with_query: bool) -> dict[str, float]:
+    """The weights `score` uses (those > 0; not similarity without a query), once per pack."""
+    return {k: w for k, w in weights.items() if w > 0 and (with_query or k != "similarity")}
+
+
+def weighted(terms: dict[str, float], used: dict[str, float]) -> float:
+    """`score` with `used` from `usable_weights`."""
     total = sum(used.values())
     if total == 0:
         return 0.0

@@ -264,16 +264,24 @@ def query_vector(vector: list[float]) -> str:
     return Vector(vector).to_text()
 
 
-def run_together(parts: list[SqlPart]) -> dict[str, list[tuple[UUID, float]]]:
+def run_together(
+    parts: list[SqlPart], *, prelude: str | None = None
+) -> dict[str, list[tuple[UUID, float]]]:
     """(id, measure) rows per kind of several `*_query` parts, read in one statement: a UNION
-    ALL of the parenthesized queries, each keeping its own order and limit."""
+    ALL of the parenthesized queries, each keeping its own order and limit. `prelude`: a
+    statement without parameters sent before it in the same query (a client-side binding
+    cursor's: the simple protocol runs both as one transaction), its result skipped."""
     by_kind: dict[str, list[tuple[UUID, float]]] = {}
     if not parts:
         return by_kind
     sql = " UNION ALL ".join(f"({part_sql})" for part_sql, _ in parts)
     params = [param for _, part_params in parts for param in part_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if prelude is None:
+            cursor.execute(sql, params)
+        else:
+            cursor.execute(f"{prelude}; {sql}", params)
+            cursor.nextset()
         for item_id, measure, kind in cursor.fetchall():
             by_kind.setdefault(kind, []).append((item_id, float(measure)))
     return by_kind

@@ -9,7 +9,8 @@
    `hnsw.iterative_scan = relaxed_order`: the index scan goes on until enough rows pass the
    filters (one spirit among many, a status, a tag), so a filtered search still returns k rows.
    Each list of every kind is one statement (`candidate_lists`, which the pack compiler also
-   uses for several kinds at once).
+   uses for several kinds at once); the vector statement and its scan settings go in one
+   round trip (`vector_lists`).
 4. Weighted reciprocal rank fusion (`fusion.fuse`); the k best are loaded and returned with
    their reasons.
 
@@ -20,6 +21,7 @@ caller's teams).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -34,7 +36,7 @@ from spirits.models import Spirit
 
 from .fusion import Fused, Weights, fuse
 from .hits import SearchHit, load_hits
-from .kinds import KIND_SPECS, query_vector, run_together
+from .kinds import KIND_SPECS, SqlPart, query_vector, run_together
 from .query import SearchQuery
 
 DEPTH_MIN = 20
@@ -104,33 +106,63 @@ def _quoted(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+def scan_settings(depth: int) -> str:
+    """The statement that makes the transaction's HNSW scans iterative (relaxed order: the
+    candidates are sorted again by fusion) with `ef_search` sized to `depth`, so a filtered query
+    still yields `depth` rows. Local settings: they end with the transaction."""
+    ef_search = max(EF_SEARCH_MIN, min(EF_SEARCH_MAX, 2 * depth))
+    return (
+        "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+        f"set_config('hnsw.ef_search', '{ef_search:d}', true)"
+    )
+
+
 @contextmanager
 def vector_scan(depth: int) -> Iterator[None]:
-    """A transaction whose HNSW scans are iterative (relaxed order: the candidates are sorted
-    again by fusion) with `ef_search` sized to `depth`, so a filtered query still yields `depth`
-    rows. SET LOCAL: the settings end with the transaction."""
-    ef_search = max(EF_SEARCH_MIN, min(EF_SEARCH_MAX, 2 * depth))
+    """A transaction whose HNSW scans are set as `scan_settings` says."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-            "set_config('hnsw.ef_search', %s, true)",
-            [str(ef_search)],
-        )
+        cursor.execute(scan_settings(depth))
         yield
+
+
+def vector_lists(parts: list[SqlPart], depth: int) -> dict[str, list[Any]]:
+    """`run_together(parts)` (vector queries) with the scan settings of `depth`, in one round
+    trip: the settings and the query as one two-statement query, which PostgreSQL runs as one
+    transaction (so the settings hold for the scan and end with it; through a transaction
+    pooler too). That takes Django's client-side binding (its default: the query goes with the
+    simple protocol); with `server_side_binding`, a transaction and two statements."""
+    if connection.settings_dict["OPTIONS"].get("server_side_binding") is True:
+        with vector_scan(depth):
+            return run_together(parts)
+    return run_together(parts, prelude=scan_settings(depth))
 
 
 class QueryEmbedding:
     """The query's vector, embedded in a background thread from construction on: the caller
-    queries the database meanwhile and waits (`vector()`) only when it needs the vector."""
+    queries the database meanwhile and waits (`vector()`, `text()`) only when it needs it.
+    The constructor returns once the thread has begun (else it would wait for the GIL until
+    the caller's first query: ~0.6 ms later, measured), and the thread also writes the
+    vector's text form (what the SQL takes), off the caller's path."""
 
     def __init__(self, text: str, embedder: Embedder | None = None):
         embedder = embedder or get_embedder()
         self.model_name = embedder.model_name
-        self._future: Future = _EMBEDDING_POOL.submit(embedder.embed, [text])
+        started = threading.Event()
+        self._future: Future = _EMBEDDING_POOL.submit(_embed_query, embedder, text, started)
+        started.wait(timeout=1.0)
 
     def vector(self) -> list[float]:
-        [vector] = self._future.result()
-        return vector
+        return self._future.result()[0]
+
+    def text(self) -> str:
+        """The vector in pgvector's text form (`kinds.query_vector`)."""
+        return self._future.result()[1]
+
+
+def _embed_query(embedder: Embedder, text: str, started: threading.Event) -> tuple[list, str]:
+    started.set()
+    [vector] = embedder.embed([text])
+    return vector, query_vector(vector)
 
 
 @dataclass(slots=True)
@@ -153,9 +185,9 @@ def candidate_lists(
     """Both candidate lists of each kind in `depths` (kind -> depth), in two statements: the
     text lists of every kind (while `embedding` is computed), then the vector lists (skipped
     when `embedding` is None or the vector weight is 0). Only the vector statement runs in a
-    transaction (its SET LOCAL settings): none is held open while the embedding is awaited (a
-    remote provider may take seconds; behind a transaction pooler that would hold a server
-    connection)."""
+    transaction (with its local settings, `vector_lists`): none is held open while the
+    embedding is awaited (a remote provider may take seconds; behind a transaction pooler
+    that would hold a server connection)."""
     lists = CandidateLists()
     if not depths:
         return lists
@@ -170,16 +202,14 @@ def candidate_lists(
             )
     if weights.vector > 0 and embedding is not None:
         lists.embedding_model = embedding.model_name
-        vector = query_vector(embedding.vector())
-        with vector_scan(max(depths.values())):
-            lists.vector = run_together(
-                [
-                    KIND_SPECS[kind].vector_query(
-                        spirit.pk, query, vector, embedding.model_name, depth
-                    )
-                    for kind, depth in depths.items()
-                ]
-            )
+        vector = embedding.text()
+        lists.vector = vector_lists(
+            [
+                KIND_SPECS[kind].vector_query(spirit.pk, query, vector, embedding.model_name, depth)
+                for kind, depth in depths.items()
+            ],
+            max(depths.values()),
+        )
     return lists
 
 

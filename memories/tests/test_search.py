@@ -457,6 +457,38 @@ def test_without_the_iterative_scan_the_filtered_index_scan_loses_rows(crowd):
     assert len(rows) < DEPTH
 
 
+@pytest.mark.parametrize("server_side_binding", [False, True])
+def test_the_vector_lists_carry_their_scan_settings(crowd, server_side_binding):
+    """`vector_lists` sets the iterative scan itself: in one two-statement query (client-side
+    binding, Django's default), or in a transaction of its own (server-side binding)."""
+    from django.db import transaction
+
+    from memories.retrieval.search import vector_lists
+
+    query = SearchQuery(text="x", kinds=("memories",)).validated()
+    vector = get_embedder().embed(["something to remember"])[0]
+    part = KIND_SPECS["memories"].vector_query(crowd.pk, query, vector, MODEL, DEPTH)
+    options = connection.settings_dict["OPTIONS"]
+    before = options.get("server_side_binding")
+    options["server_side_binding"] = server_side_binding  # read per call by vector_lists
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")  # the index alone, as above
+            rows = vector_lists([part], DEPTH).get("memories", [])
+            cursor.execute("SHOW hnsw.iterative_scan")
+            assert cursor.fetchone()[0] == "relaxed_order"
+    finally:
+        if before is None:
+            options.pop("server_side_binding")
+        else:
+            options["server_side_binding"] = before
+
+    assert len(rows) == DEPTH
+    assert set(
+        Memory.objects.filter(pk__in=[r[0] for r in rows]).values_list("spirit", flat=True)
+    ) == {crowd.pk}
+
+
 def test_a_search_of_one_spirit_among_many_returns_k_of_its_rows(crowd):
     result = find(crowd, "something to remember", kinds=("memories",), k=10, text_weight=0)
 
@@ -485,7 +517,7 @@ def test_a_query_embedding_still_runs_in_a_forked_child():
     if pid == 0:  # the child: exit 0 only if its embedding came back
         ok = False
         try:
-            ok = QueryEmbedding("child", _Echo())._future.result(timeout=10) == [[5.0]]
+            ok = QueryEmbedding("child", _Echo())._future.result(timeout=10)[0] == [5.0]
         finally:
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
