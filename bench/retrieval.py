@@ -29,7 +29,8 @@ Measured per step, after a warm-up pass, `rounds` passes over `queries` real que
           (ts_rank_cd with the same tsquery), each timed alone on the raw psycopg cursor, with
           no embedding; `bare` = vector + text per query;
   pack_bare  the same for the pack's own vector and text statements (its three kinds, each
-          list as deep as the preset's limits ask): the pack's ratio is against these.
+          list as deep as the preset's limits ask, with the columns its items are made of):
+          the pack's ratio is against these.
 
 It prints the p50/p95 table, the ratios service/bare and pack/bare, the table and index sizes,
 the slowest text query (with its number of matches), and per step the first lines of EXPLAIN

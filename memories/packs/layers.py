@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
-from uuid import UUID
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import F, Q
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import ExpressionWrapper
 from django.db.models.functions import Cast, Coalesce
 
 from events.cortex import truncate_words
@@ -34,6 +33,7 @@ from ..models import (
 )
 from ..retrieval import SearchQuery, fuse
 from ..retrieval.fusion import Fused
+from ..retrieval.kinds import Columns
 from ..retrieval.search import (
     QueryEmbedding,
     candidate_depth,
@@ -229,38 +229,15 @@ KINDS = {
         },
     ),
 }
-# Stand-ins for the values of a row query, compiled once per layer (the ORM takes ~0.8 ms to
-# build and compile one, twice what the query itself takes).
-_SPIRIT_STAND_IN = UUID("00000000-0000-4000-8000-00005e1ec7ed")
-_IDS_STAND_IN = [UUID("00000000-0000-4000-8000-0000000001d5")]
 
 
 @cache
-def _rows_sql(layer: str) -> tuple[str, tuple[Any, ...], int, int]:
+def _columns(layer: str) -> Columns:
+    """The columns of an item of `layer` as retrieval reads them with its candidates: the
+    ROW_COLUMNS, then whether the row is live (`ScoredKind.live`)."""
     kind = KINDS[layer]
-    names = {f"row_{name}": kind.columns[name] for name in ROW_COLUMNS}
-    rows = (
-        kind.model.objects.filter(kind.live, spirit_id=_SPIRIT_STAND_IN)
-        .filter(pk__in=RawSQL("SELECT unnest(%s::uuid[])", (_IDS_STAND_IN,)))
-        .annotate(**names)
-        .values_list("pk", *names)
-    )
-    sql, params = rows.query.sql_with_params()
-    spirit_at = next(i for i, p in enumerate(params) if p == _SPIRIT_STAND_IN)
-    ids_at = next(i for i, p in enumerate(params) if p is _IDS_STAND_IN)
-    return sql, tuple(params), spirit_at, ids_at
-
-
-def _rows(layer: str, spirit: Spirit, ids: list[Any]) -> list[tuple]:
-    """(id, *ROW_COLUMNS) of the live rows of `spirit` among `ids`, in no order."""
-    if not ids:
-        return []
-    sql, template, spirit_at, ids_at = _rows_sql(layer)
-    params = list(template)
-    params[spirit_at], params[ids_at] = spirit.pk, list(ids)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    live = ExpressionWrapper(kind.live, output_field=models.BooleanField())
+    return (*((f"row_{name}", kind.columns[name]) for name in ROW_COLUMNS), ("row_live", live))
 
 
 _ORDER_WITHOUT_QUERY = {
@@ -270,11 +247,28 @@ _ORDER_WITHOUT_QUERY = {
 }
 
 
+def _newest_rows(layer: str, spirit: Spirit, limit: int) -> list[tuple]:
+    """Without a query: (id, *ROW_COLUMNS) of the 3 x `limit` first live rows of each order of
+    the layer (the most confident / important, the newest), each row once."""
+    kind = KINDS[layer]
+    columns = dict(_columns(layer)[: len(ROW_COLUMNS)])
+    found: dict[Any, tuple] = {}
+    for order in _ORDER_WITHOUT_QUERY[layer]:
+        rows = (
+            kind.model.objects.filter(kind.live, spirit=spirit)
+            .order_by(*order)
+            .annotate(**columns)
+            .values_list("pk", *columns)[: 3 * limit]
+        )
+        found.update((row[0], row) for row in rows)
+    return list(found.values())
+
+
 class Retrieval:
     """The retrieval of a pack's knowledge, lessons and memories for a query, started early:
     the query is embedded in the background from construction on, while the compiler reads the
     identity and the events; then both lists of the three kinds in two statements
-    (search.candidate_lists)."""
+    (search.candidate_lists), which also read what each item is made of (`_columns`)."""
 
     def __init__(self, spirit: Spirit, query: str, limits: dict[str, int]):
         self.spirit = spirit
@@ -290,19 +284,23 @@ class Retrieval:
             QueryEmbedding(self.query.text) if self.depths and self.weights.vector > 0 else None
         )
 
-    def candidates(self) -> dict[str, dict[Any, Fused]]:
-        """Per layer, its best 2 x limit candidates (id -> fused hit): both lists of every kind
-        read at once (two statements), each list as deep as retrieval goes for k = limit
-        (2 x limit, at least DEPTH_MIN)."""
-        by_layer: dict[str, dict[Any, Fused]] = {layer: {} for layer in KINDS}
+    def candidates(self) -> dict[str, dict[Any, tuple[Fused, tuple | None]]]:
+        """Per layer, its best 2 x limit candidates (id -> (fused hit, its ROW_COLUMNS or None
+        when the row is not live)): both lists of every kind read at once (two statements),
+        each list as deep as retrieval goes for k = limit (2 x limit, at least DEPTH_MIN)."""
+        by_layer: dict[str, dict[Any, tuple[Fused, tuple | None]]] = {layer: {} for layer in KINDS}
         if not self.depths:
             return by_layer
-        lists = candidate_lists(self.spirit, self.query, self.depths, self.weights, self.embedding)
         kind_layer = {kind.search_kind: layer for layer, kind in KINDS.items()}
+        columns = {kind: _columns(layer) for kind, layer in kind_layer.items()}
+        lists = candidate_lists(
+            self.spirit, self.query, self.depths, self.weights, self.embedding, columns
+        )
         for hit in fuse(lists.vector, lists.text, self.weights):
             layer = kind_layer[hit.kind]
             if len(by_layer[layer]) < 2 * self.limits[layer]:
-                by_layer[layer][hit.id] = hit
+                *values, live = lists.extra[hit.kind, hit.id]
+                by_layer[layer][hit.id] = (hit, tuple(values) if live else None)
         return by_layer
 
 
@@ -323,22 +321,16 @@ def scored_items(
         limit = limits[layer]
         fused: dict[Any, Fused] = {}
         if limit == 0:
-            ids: list[Any] = []
+            found: list[tuple] = []
         elif candidates is not None:
-            fused = candidates[layer]
-            ids = list(fused)
+            fused = {pk: hit for pk, (hit, _) in candidates[layer].items()}
+            found = [(pk, *values) for pk, (_, values) in candidates[layer].items() if values]
         else:
-            wanted: dict[Any, None] = {}
-            for order in _ORDER_WITHOUT_QUERY[layer]:
-                qs = kind.model.objects.filter(kind.live, spirit=spirit).order_by(*order)
-                wanted.update(dict.fromkeys(qs.values_list("id", flat=True)[: 3 * limit]))
-            ids = list(wanted)
+            found = _newest_rows(layer, spirit, limit)
         best = max((h.score for h in fused.values()), default=0.0) or 1.0
-        name = kind.model.__name__.lower()
+        item_kind = kind.model.__name__.lower()
         items = []
-        for pk, content, summary, importance, confidence, moment, decay in _rows(
-            layer, spirit, ids
-        ):
+        for pk, content, summary, importance, confidence, moment, decay in found:
             hit = fused.get(pk)
             terms = {
                 "importance": importance,
@@ -354,7 +346,7 @@ def scored_items(
             items.append(
                 Item(
                     layer=layer,
-                    kind=name,
+                    kind=item_kind,
                     id=str(pk),
                     line=kind.line(content, summary, moment),
                     score=round(weighted(terms, used), 6),

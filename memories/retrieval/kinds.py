@@ -2,7 +2,8 @@
 
 Candidates are (id, measure) pairs: cosine distance for the vector list, `ts_rank_cd` for the
 text list, which ranks the TEXT_RANK_CAP newest matches. Both are SQL parts (`SqlPart`: the
-ORM builds the filters) that `run_together` reads in one statement. Only live rows of the
+ORM builds the filters) that `run_together` reads in one statement, with any extra columns a
+caller asks for (`Columns`: the pack compiler reads its items so). Only live rows of the
 spirit; memories without `include_archived` skip archived and superseded ones, lessons retired
 ones, knowledge everything closed (`valid_to` set). Vectors of another embedding model than the
 query's are not comparable and are skipped.
@@ -132,6 +133,10 @@ def lesson_filters(spirit_id: UUID, q: SearchQuery) -> Filters:
 
 
 SqlPart = tuple[str, list[Any]]
+# Extra columns a caller reads with the candidates, after (id, measure, kind): (name, ORM
+# expression on the kind's model) pairs, the same names and SQL types for every kind read
+# together (the pack compiler reads what an item is made of this way: no second query).
+Columns = tuple[tuple[str, Any], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,17 +148,29 @@ class Kind:
     # --- vector ----------------------------------------------------------------------------------
 
     def vector_query(
-        self, spirit_id: UUID, q: SearchQuery, vector: Any, model_name: str, depth: int
+        self,
+        spirit_id: UUID,
+        q: SearchQuery,
+        vector: Any,
+        model_name: str,
+        depth: int,
+        columns: Columns = (),
     ) -> SqlPart:
-        """The `depth` nearest rows by cosine distance (HNSW), as (id, distance, kind) rows. Run
-        it with iterative scans on (search.vector_scan), so rows the filters drop do not shrink
-        the list. `vector`: a list of floats or `query_vector(...)` of it."""
+        """The `depth` nearest rows by cosine distance (HNSW), as (id, distance, kind, *columns)
+        rows. Run it with iterative scans on (search.vector_lists), so rows the filters drop do
+        not shrink the list. `vector`: a list of floats or `query_vector(...)` of it."""
         vector = vector if isinstance(vector, str) else query_vector(vector)
         values = {"spirit_id": spirit_id, "vector": vector, "model_name": model_name}
-        return _filled(_template(self.name, "vector", _shape(q), depth), values)
+        return _filled(_template(self.name, "vector", _shape(q), depth, columns), values)
 
     def _vector_sql(
-        self, spirit_id: UUID, q: SearchQuery, vector: str, model_name: str, depth: int
+        self,
+        spirit_id: UUID,
+        q: SearchQuery,
+        vector: str,
+        model_name: str,
+        depth: int,
+        columns: Columns = (),
     ) -> SqlPart:
         if self.model is Event:
             qs = EventEmbedding.objects.filter(
@@ -167,21 +184,25 @@ class Kind:
             id_field = "pk"
         distance = CosineDistance("embedding", models.Value(vector))
         rows = (
-            qs.annotate(distance=distance, kind=_label(self.name))
+            qs.annotate(distance=distance, kind=_label(self.name), **dict(columns))
             .order_by("distance")
-            .values_list(id_field, "distance", "kind")[:depth]
+            .values_list(id_field, "distance", "kind", *(name for name, _ in columns))[:depth]
         )
         return rows.query.sql_with_params()
 
     # --- text ------------------------------------------------------------------------------------
 
-    def text_query(self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int) -> SqlPart:
+    def text_query(
+        self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int, columns: Columns = ()
+    ) -> SqlPart:
         """The `depth` best rows by `ts_rank_cd` among the TEXT_RANK_CAP newest rows matching
-        the tsquery, as (id, rank, kind) rows."""
+        the tsquery, as (id, rank, kind, *columns) rows."""
         values = {"spirit_id": spirit_id, "query_text": query_text}
-        return _filled(_template(self.name, "text", _shape(q), depth), values)
+        return _filled(_template(self.name, "text", _shape(q), depth, columns), values)
 
-    def _text_sql(self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int) -> SqlPart:
+    def _text_sql(
+        self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int, columns: Columns = ()
+    ) -> SqlPart:
         document = content_search_vector() if self.model is Event else F("search_vector")
         query = tsquery(query_text)
         newest = (
@@ -192,13 +213,30 @@ class Kind:
             .values_list("item_id", "document")[:TEXT_RANK_CAP]
         )
         sql, params = newest.query.sql_with_params()
-        # The subquery is the ORM's, the numbers are ints: no input goes in unescaped.
+        # The subqueries are the ORM's, the numbers are ints, the names the caller's
+        # identifiers: no input goes in unescaped.
         ranked = (
             f"SELECT item_id, ts_rank_cd(document, %s::tsquery, {TEXT_RANK_NORMALIZATION:d}) "  # noqa: S608
             f"AS text_score, %s AS kind FROM ({sql}) AS matches "
             f"ORDER BY text_score DESC, item_id LIMIT {depth:d}"
         )
-        return ranked, [query_text, self.name, *params]
+        params = [query_text, self.name, *params]
+        if not columns:
+            return ranked, params
+        # The columns of the `depth` ranked rows only (not of every match ranked): joined by id.
+        names = [name for name, _ in columns]
+        rows_sql, rows_params = (
+            self.model._base_manager.annotate(row_id=F("pk"), **dict(columns))
+            .values_list("row_id", *names)
+            .query.sql_with_params()
+        )
+        selected = "".join(f", item_rows.{connection.ops.quote_name(name)}" for name in names)
+        joined = (
+            f"SELECT ranked.item_id, ranked.text_score, ranked.kind{selected} "  # noqa: S608
+            f"FROM ({ranked}) AS ranked JOIN ({rows_sql}) AS item_rows "
+            "ON item_rows.row_id = ranked.item_id"
+        )
+        return joined, [*params, *rows_params]
 
 
 # --- Compiled parts ------------------------------------------------------------------------------
@@ -224,19 +262,21 @@ class _Template:
 
 def _shape(q: SearchQuery) -> SearchQuery:
     """What of `q` the SQL depends on: its filters (not the text, k, weights or text mode:
-    the tsquery is a value, the depth is given)."""
+    the tsquery is a value, the depth and the columns are given)."""
     return replace(q, text="", k=1, vector_weight=None, text_weight=None, rrf_k=1, text_match="all")
 
 
 @lru_cache(maxsize=512)
-def _template(kind: str, which: str, shape: SearchQuery, depth: int) -> _Template:
+def _template(
+    kind: str, which: str, shape: SearchQuery, depth: int, columns: Columns = ()
+) -> _Template:
     spec, stand = KIND_SPECS[kind], _STAND_INS
     if which == "vector":
         sql, params = spec._vector_sql(
-            stand["spirit_id"], shape, stand["vector"], stand["model_name"], depth
+            stand["spirit_id"], shape, stand["vector"], stand["model_name"], depth, columns
         )
     else:
-        sql, params = spec._text_sql(stand["spirit_id"], shape, stand["query_text"], depth)
+        sql, params = spec._text_sql(stand["spirit_id"], shape, stand["query_text"], depth, columns)
     slots = tuple(
         (position, name)
         for position, param in enumerate(params)
@@ -265,12 +305,16 @@ def query_vector(vector: list[float]) -> str:
 
 
 def run_together(
-    parts: list[SqlPart], *, prelude: str | None = None
+    parts: list[SqlPart],
+    *,
+    prelude: str | None = None,
+    columns: dict[tuple[str, UUID], tuple] | None = None,
 ) -> dict[str, list[tuple[UUID, float]]]:
     """(id, measure) rows per kind of several `*_query` parts, read in one statement: a UNION
     ALL of the parenthesized queries, each keeping its own order and limit. `prelude`: a
     statement without parameters sent before it in the same query (a client-side binding
-    cursor's: the simple protocol runs both as one transaction), its result skipped."""
+    cursor's: the simple protocol runs both as one transaction), its result skipped. The
+    parts' extra columns (`Columns`) go to `columns`, by (kind, id)."""
     by_kind: dict[str, list[tuple[UUID, float]]] = {}
     if not parts:
         return by_kind
@@ -282,8 +326,10 @@ def run_together(
         else:
             cursor.execute(f"{prelude}; {sql}", params)
             cursor.nextset()
-        for item_id, measure, kind in cursor.fetchall():
+        for item_id, measure, kind, *extra in cursor.fetchall():
             by_kind.setdefault(kind, []).append((item_id, float(measure)))
+            if columns is not None:
+                columns[kind, item_id] = tuple(extra)
     return by_kind
 
 

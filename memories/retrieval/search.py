@@ -36,7 +36,7 @@ from spirits.models import Spirit
 
 from .fusion import Fused, Weights, fuse
 from .hits import SearchHit, load_hits
-from .kinds import KIND_SPECS, SqlPart, query_vector, run_together
+from .kinds import KIND_SPECS, Columns, SqlPart, query_vector, run_together
 from .query import SearchQuery
 
 DEPTH_MIN = 20
@@ -125,7 +125,9 @@ def vector_scan(depth: int) -> Iterator[None]:
         yield
 
 
-def vector_lists(parts: list[SqlPart], depth: int) -> dict[str, list[Any]]:
+def vector_lists(
+    parts: list[SqlPart], depth: int, columns: dict[tuple[str, Any], tuple] | None = None
+) -> dict[str, list[Any]]:
     """`run_together(parts)` (vector queries) with the scan settings of `depth`, in one round
     trip: the settings and the query as one two-statement query, which PostgreSQL runs as one
     transaction (so the settings hold for the scan and end with it; through a transaction
@@ -133,8 +135,8 @@ def vector_lists(parts: list[SqlPart], depth: int) -> dict[str, list[Any]]:
     simple protocol); with `server_side_binding`, a transaction and two statements."""
     if connection.settings_dict["OPTIONS"].get("server_side_binding") is True:
         with vector_scan(depth):
-            return run_together(parts)
-    return run_together(parts, prelude=scan_settings(depth))
+            return run_together(parts, columns=columns)
+    return run_together(parts, prelude=scan_settings(depth), columns=columns)
 
 
 class QueryEmbedding:
@@ -173,6 +175,7 @@ class CandidateLists:
     text: dict[str, list[Any]] = field(default_factory=dict)
     text_query: str | None = None  # the tsquery used, None when the text list was skipped
     embedding_model: str | None = None
+    extra: dict[tuple[str, Any], tuple] = field(default_factory=dict)  # columns, by (kind, id)
 
 
 def candidate_lists(
@@ -181,14 +184,17 @@ def candidate_lists(
     depths: Mapping[str, int],
     weights: Weights,
     embedding: QueryEmbedding | None,
+    columns: Mapping[str, Columns] | None = None,
 ) -> CandidateLists:
     """Both candidate lists of each kind in `depths` (kind -> depth), in two statements: the
     text lists of every kind (while `embedding` is computed), then the vector lists (skipped
     when `embedding` is None or the vector weight is 0). Only the vector statement runs in a
     transaction (with its local settings, `vector_lists`): none is held open while the
     embedding is awaited (a remote provider may take seconds; behind a transaction pooler
-    that would hold a server connection)."""
+    that would hold a server connection). `columns` (kind -> `kinds.Columns`): extra columns
+    read with the candidates, their values in `CandidateLists.extra`."""
     lists = CandidateLists()
+    columns = columns or {}
     if not depths:
         return lists
     if weights.text > 0:
@@ -196,19 +202,25 @@ def candidate_lists(
         if lists.text_query:
             lists.text = run_together(
                 [
-                    KIND_SPECS[kind].text_query(spirit.pk, query, lists.text_query, depth)
+                    KIND_SPECS[kind].text_query(
+                        spirit.pk, query, lists.text_query, depth, columns.get(kind, ())
+                    )
                     for kind, depth in depths.items()
-                ]
+                ],
+                columns=lists.extra,
             )
     if weights.vector > 0 and embedding is not None:
         lists.embedding_model = embedding.model_name
         vector = embedding.text()
         lists.vector = vector_lists(
             [
-                KIND_SPECS[kind].vector_query(spirit.pk, query, vector, embedding.model_name, depth)
+                KIND_SPECS[kind].vector_query(
+                    spirit.pk, query, vector, embedding.model_name, depth, columns.get(kind, ())
+                )
                 for kind, depth in depths.items()
             ],
             max(depths.values()),
+            lists.extra,
         )
     return lists
 

@@ -253,3 +253,22 @@ def test_a_kept_pack_records_its_memories_use_and_the_history_stays_bounded(
     record_pack_use(spirit_id=world.pk, memory_ids=[memory_id], at=earlier)
     memory.refresh_from_db()
     assert memory.access_count == 2 and memory.last_accessed_at == pack.created_at  # not back
+
+
+def test_a_query_pack_leaves_out_what_retrieval_finds_but_an_agent_should_not_see(spirit):
+    """Search finds disputed memories (a curator looks for them); a pack leaves them out."""
+    MemoryFactory(spirit=spirit, content="The Azores trip is in May.")
+    MemoryFactory(spirit=spirit, content="The Azores trip is in June.", status="disputed")
+
+    pack = compile_pack(spirit, PackRequest(query="When is the Azores trip?"), persist=False)
+
+    assert [line.split("] ", 1)[1] for line in texts(pack, "memories")] == [
+        "The Azores trip is in May."
+    ]
+    assert len(find_ids(spirit, "Azores trip")) == 2
+
+
+def find_ids(spirit, text: str) -> list:
+    from memories.retrieval import SearchQuery, search
+
+    return [hit.id for hit in search(spirit, SearchQuery(text=text, kinds=("memories",))).hits]
