@@ -47,14 +47,11 @@ def count_tokens_many(texts: list[str]) -> list[int]:
             others.append(position)
             continue
         words = _WORDS.findall(text.lower())
-        unique = dict.fromkeys(words)
-        missing = [word for word in unique if word not in _word_tokens]
+        known = {word: _word_tokens.get(word) for word in words}  # this text's own (threads)
+        missing = [word for word, count in known.items() if count is None]
         if missing:
-            if len(_word_tokens) + len(missing) > WORD_CACHE_MAX:
-                _word_tokens.clear()
-                missing = list(unique)
-            _learn(missing)
-        counts[position] = sum(map(_word_tokens.__getitem__, words))
+            known.update(_learn(missing))
+        counts[position] = sum(map(known.__getitem__, words))
     if others:
         encodings = tokenizer().encode_batch_fast(
             [texts[i] for i in others], add_special_tokens=False
@@ -68,14 +65,17 @@ def count_tokens_many(texts: list[str]) -> list[int]:
 # letters and digits; each punctuation character alone, as Rust's is_ascii_punctuation).
 _PLAIN_ASCII = re.compile(r"[\t\n\r\x20-\x7e]*\Z")
 _WORDS = re.compile(r"[a-z0-9]+|[!-/:-@\[-`{-~]")
-# Tokens per (lowercased) word, as the tokenizer counts it; emptied (then refilled with the
-# words of the text at hand) when it would grow past WORD_CACHE_MAX words (an agent's
-# vocabulary is far smaller).
+# Tokens per (lowercased) word, as the tokenizer counts it; emptied when it would grow past
+# WORD_CACHE_MAX words (an agent's vocabulary is far smaller).
 WORD_CACHE_MAX = 200_000
 _word_tokens: dict[str, int] = {}
 
 
-def _learn(words: list[str]) -> None:
+def _learn(words: list[str]) -> dict[str, int]:
+    """The tokenizer's count of each word, remembered."""
     encodings = tokenizer().encode_batch_fast(words, add_special_tokens=False)
-    for word, encoding in zip(words, encodings, strict=True):
-        _word_tokens[word] = len(encoding.ids)
+    learned = {word: len(encoding.ids) for word, encoding in zip(words, encodings, strict=True)}
+    if len(_word_tokens) + len(learned) > WORD_CACHE_MAX:
+        _word_tokens.clear()
+    _word_tokens.update(learned)
+    return learned

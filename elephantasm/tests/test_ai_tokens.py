@@ -71,3 +71,5 @@ def test_the_word_cache_is_emptied_when_full(monkeypatch):
 
     assert tokens.count_tokens_many([second]) == [_reference(second)]
     assert set(tokens._word_tokens) == set(second.split())  # the first text's words are gone
+
+    assert tokens.count_tokens_many([first + " " + second]) == [_reference(first + " " + second)]

@@ -311,7 +311,8 @@ def run_together(
     columns: dict[tuple[str, UUID], tuple] | None = None,
 ) -> dict[str, list[tuple[UUID, float]]]:
     """(id, measure) rows per kind of several `*_query` parts, read in one statement: a UNION
-    ALL of the parenthesized queries, each keeping its own order and limit. `prelude`: a
+    ALL of the parenthesized queries, each keeping its own limit (not always its order: a
+    list with columns joins them; fusion sorts every list again). `prelude`: a
     statement without parameters sent before it in the same query (a client-side binding
     cursor's: the simple protocol runs both as one transaction), its result skipped. The
     parts' extra columns (`Columns`) go to `columns`, by (kind, id)."""

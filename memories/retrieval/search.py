@@ -21,7 +21,6 @@ caller's teams).
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -142,16 +141,13 @@ def vector_lists(
 class QueryEmbedding:
     """The query's vector, embedded in a background thread from construction on: the caller
     queries the database meanwhile and waits (`vector()`, `text()`) only when it needs it.
-    The constructor returns once the thread has begun (else it would wait for the GIL until
-    the caller's first query: ~0.6 ms later, measured), and the thread also writes the
-    vector's text form (what the SQL takes), off the caller's path."""
+    The thread also writes the vector's text form (what the SQL takes), off the caller's
+    path."""
 
     def __init__(self, text: str, embedder: Embedder | None = None):
         embedder = embedder or get_embedder()
         self.model_name = embedder.model_name
-        started = threading.Event()
-        self._future: Future = _EMBEDDING_POOL.submit(_embed_query, embedder, text, started)
-        started.wait(timeout=1.0)
+        self._future: Future = _EMBEDDING_POOL.submit(_embed_query, embedder, text)
 
     def vector(self) -> list[float]:
         return self._future.result()[0]
@@ -161,8 +157,7 @@ class QueryEmbedding:
         return self._future.result()[1]
 
 
-def _embed_query(embedder: Embedder, text: str, started: threading.Event) -> tuple[list, str]:
-    started.set()
+def _embed_query(embedder: Embedder, text: str) -> tuple[list, str]:
     [vector] = embedder.embed([text])
     return vector, query_vector(vector)
 
