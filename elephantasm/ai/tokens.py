@@ -31,19 +31,22 @@ def count_tokens_many(texts: list[str]) -> list[int]:
     """`count_tokens` of each text, exactly, and faster on plain-ASCII text (the bulk: ~5x on
     lines of a few hundred characters, measured in bench/retrieval.py's pack).
 
-    The tokenizer (BERT's) first cleans and lowercases the text, then splits it into words at
-    whitespace and at every punctuation character, then cuts each word into WordPiece tokens on
-    its own: a text's count is the sum of its words' counts. For text of printable ASCII, tabs
-    and newlines, that split is `_WORDS` on the lowercased text (nothing else changes it: no
-    control character, accent or CJK character there), and each word's count is remembered
-    (`_word_tokens`, computed by the tokenizer itself). Any other text goes to the tokenizer.
-    The tests check the sums against the tokenizer's counts on hostile text."""
+    The tokenizer (BERT's) first finds its special tokens ([CLS], [SEP]... as written, one token
+    each), cleans and lowercases the rest, splits it into words at whitespace and at every
+    punctuation character, then cuts each word into WordPiece tokens on its own (a word of over
+    100 characters is one [UNK]): a text's count is the sum of its words' counts. For text of
+    printable ASCII, tabs, newlines and carriage returns, without a special token in it, that
+    split is `_WORDS` on the lowercased text (cleaning changes nothing there: no control
+    character, accent or CJK character), and each word's count is remembered (`_word_tokens`,
+    computed by the tokenizer itself). Any other text goes to the tokenizer. The tests check
+    the sums against the tokenizer's counts on hostile text."""
     counts = [0] * len(texts)
     others: list[int] = []
+    special = _special_tokens()
     for position, text in enumerate(texts):
         if not text:
             continue
-        if not _PLAIN_ASCII.match(text):
+        if not _PLAIN_ASCII.match(text) or special.search(text):
             others.append(position)
             continue
         words = _WORDS.findall(text.lower())
@@ -61,21 +64,35 @@ def count_tokens_many(texts: list[str]) -> list[int]:
     return counts
 
 
-# Printable ASCII with tabs and newlines; the words BERT's pre-tokenizer makes of it (runs of
-# letters and digits; each punctuation character alone, as Rust's is_ascii_punctuation).
+# Printable ASCII with tabs, newlines and carriage returns; the words BERT's pre-tokenizer makes
+# of it (runs of letters and digits; each punctuation character alone, as Rust's
+# is_ascii_punctuation).
 _PLAIN_ASCII = re.compile(r"[\t\n\r\x20-\x7e]*\Z")
 _WORDS = re.compile(r"[a-z0-9]+|[!-/:-@\[-`{-~]")
-# Tokens per (lowercased) word, as the tokenizer counts it; emptied when it would grow past
-# WORD_CACHE_MAX words (an agent's vocabulary is far smaller).
+# Tokens per (lowercased) word of at most LONG_WORD characters, as the tokenizer counts it;
+# emptied when it would grow past WORD_CACHE_MAX words (an agent's vocabulary is far smaller;
+# at most ~100 bytes a word).
 WORD_CACHE_MAX = 200_000
+LONG_WORD = 100  # the WordPiece model's max_input_chars_per_word: a longer word is one [UNK]
 _word_tokens: dict[str, int] = {}
 
 
+@cache
+def _special_tokens() -> re.Pattern[str]:
+    """The tokenizer's added tokens as written ([PAD], [UNK], [CLS], [SEP], [MASK])."""
+    added = [token.content for token in tokenizer().get_added_tokens_decoder().values()]
+    return re.compile("|".join(re.escape(content) for content in added))
+
+
 def _learn(words: list[str]) -> dict[str, int]:
-    """The tokenizer's count of each word, remembered."""
-    encodings = tokenizer().encode_batch_fast(words, add_special_tokens=False)
-    learned = {word: len(encoding.ids) for word, encoding in zip(words, encodings, strict=True)}
-    if len(_word_tokens) + len(learned) > WORD_CACHE_MAX:
+    """The tokenizer's count of each word, remembered (long words: 1, not remembered)."""
+    learned = {word: 1 for word in words if len(word) > LONG_WORD}
+    short = [word for word in words if len(word) <= LONG_WORD]
+    encodings = tokenizer().encode_batch_fast(short, add_special_tokens=False) if short else []
+    counted = {word: len(encoding.ids) for word, encoding in zip(short, encodings, strict=True)}
+    if len(_word_tokens) + len(counted) > WORD_CACHE_MAX:
         _word_tokens.clear()
-    _word_tokens.update(learned)
+    if len(counted) <= WORD_CACHE_MAX:
+        _word_tokens.update(counted)
+    learned.update(counted)
     return learned

@@ -59,6 +59,31 @@ def test_batch_counts_equal_the_tokenizers_on_hostile_text():
     assert count_tokens_many(texts) == [_reference(t) for t in texts]  # words remembered now
 
 
+def test_batch_counts_equal_the_tokenizers_on_plain_ascii():
+    """The fast path's own ground: printable ASCII, tabs, newlines and carriage returns, with
+    special tokens as written, punctuation runs and words about the WordPiece length limit."""
+    import random
+
+    from elephantasm.ai.tokens import _PLAIN_ASCII, count_tokens_many
+
+    rng = random.Random(11)
+    printable = [chr(c) for c in range(0x20, 0x7F)] + list("\t\n\r")
+    pieces = [
+        "[CLS]", "[SEP]", "[MASK]", "[UNK]", "[PAD]", "[cls]", "[ CLS ]", "[[SEP]]", "CLS",
+        "x" * 99, "y" * 100, "Z" * 101, "ab1" * 40, "__init__.py", "e-mail", "it's", "10:30",
+        "naive", "GPU", "re-run", "...", "!!??", "Dana", "unbelievably", "Tuesday's",
+    ]  # fmt: skip
+    texts = []
+    for _ in range(600):
+        if rng.random() < 0.5:
+            texts.append("".join(rng.choice(printable) for _ in range(rng.choice([3, 60, 400]))))
+        else:
+            texts.append(rng.choice(" \t\n").join(rng.choices(pieces, k=rng.randint(1, 40))))
+    assert all(_PLAIN_ASCII.match(text) for text in texts)
+
+    assert count_tokens_many(texts) == [_reference(t) for t in texts]
+
+
 def test_the_word_cache_is_emptied_when_full(monkeypatch):
     from elephantasm.ai import tokens
 

@@ -190,6 +190,7 @@ def candidate_lists(
     read with the candidates, their values in `CandidateLists.extra`."""
     lists = CandidateLists()
     columns = columns or {}
+    extra = lists.extra if columns else None
     if not depths:
         return lists
     if weights.text > 0:
@@ -202,7 +203,7 @@ def candidate_lists(
                     )
                     for kind, depth in depths.items()
                 ],
-                columns=lists.extra,
+                columns=extra,
             )
     if weights.vector > 0 and embedding is not None:
         lists.embedding_model = embedding.model_name
@@ -215,7 +216,7 @@ def candidate_lists(
                 for kind, depth in depths.items()
             ],
             max(depths.values()),
-            lists.extra,
+            extra,
         )
     return lists
 

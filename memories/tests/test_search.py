@@ -460,7 +460,9 @@ def test_without_the_iterative_scan_the_filtered_index_scan_loses_rows(crowd):
 @pytest.mark.parametrize("server_side_binding", [False, True])
 def test_the_vector_lists_carry_their_scan_settings(crowd, server_side_binding):
     """`vector_lists` sets the iterative scan itself: in one two-statement query (client-side
-    binding, Django's default), or in a transaction of its own (server-side binding)."""
+    binding, Django's default), or in a transaction of its own (its branch for server-side
+    binding, run here on this connection's client-side cursor: Django picks the cursor class
+    when it connects)."""
     from django.db import transaction
 
     from memories.retrieval.search import vector_lists

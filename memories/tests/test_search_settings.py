@@ -1,5 +1,5 @@
-"""The scan settings of a vector statement end with it (outside any transaction of the
-caller's: a transactional test, so the statement runs in autocommit mode)."""
+"""The scan settings of a vector statement hold for it and end with it, outside any
+transaction of the caller's (transactional tests: the statement runs in autocommit mode)."""
 
 import pytest
 from django.db import connection
@@ -9,8 +9,22 @@ from memories.retrieval.kinds import KIND_SPECS
 from memories.retrieval.search import vector_lists
 from spirits.tests.factories import SpiritFactory
 
+pytestmark = pytest.mark.django_db(transaction=True)
 
-@pytest.mark.django_db(transaction=True)
+
+def test_the_scan_settings_hold_for_the_vector_statement():
+    # A part that reads the settings as its rows' (id, measure, kind): what the scan sees.
+    part = (
+        "SELECT gen_random_uuid(), current_setting('hnsw.ef_search')::float, "
+        "current_setting('hnsw.iterative_scan')",
+        [],
+    )
+
+    [(_, ef_search)] = vector_lists([part], 500)["relaxed_order"]
+
+    assert ef_search == 1000.0
+
+
 def test_the_scan_settings_end_with_the_vector_statement():
     spirit = SpiritFactory()
     query = SearchQuery(text="x", kinds=("memories",)).validated()
