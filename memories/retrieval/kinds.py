@@ -308,14 +308,14 @@ def run_together(
     parts: list[SqlPart],
     *,
     prelude: str | None = None,
-    columns: dict[tuple[str, UUID], tuple] | None = None,
+    extra: dict[tuple[str, UUID], tuple] | None = None,
 ) -> dict[str, list[tuple[UUID, float]]]:
     """(id, measure) rows per kind of several `*_query` parts, read in one statement: a UNION
     ALL of the parenthesized queries, each keeping its own limit (not always its order: a
     list with columns joins them; fusion sorts every list again). `prelude`: a
     statement without parameters sent before it in the same query (a client-side binding
     cursor's: the simple protocol runs both as one transaction), its result skipped. The
-    parts' extra columns (`Columns`) go to `columns`, by (kind, id)."""
+    parts' extra columns' values (`Columns`) go to `extra`, by (kind, id)."""
     by_kind: dict[str, list[tuple[UUID, float]]] = {}
     if not parts:
         return by_kind
@@ -327,10 +327,10 @@ def run_together(
         else:
             cursor.execute(f"{prelude}; {sql}", params)
             cursor.nextset()
-        for item_id, measure, kind, *extra in cursor.fetchall():
+        for item_id, measure, kind, *values in cursor.fetchall():
             by_kind.setdefault(kind, []).append((item_id, float(measure)))
-            if columns is not None:
-                columns[kind, item_id] = tuple(extra)
+            if extra is not None:
+                extra[kind, item_id] = tuple(values)
     return by_kind
 
 

@@ -125,7 +125,7 @@ def vector_scan(depth: int) -> Iterator[None]:
 
 
 def vector_lists(
-    parts: list[SqlPart], depth: int, columns: dict[tuple[str, Any], tuple] | None = None
+    parts: list[SqlPart], depth: int, extra: dict[tuple[str, Any], tuple] | None = None
 ) -> dict[str, list[Any]]:
     """`run_together(parts)` (vector queries) with the scan settings of `depth`, in one round
     trip: the settings and the query as one two-statement query, which PostgreSQL runs as one
@@ -134,8 +134,8 @@ def vector_lists(
     simple protocol); with `server_side_binding`, a transaction and two statements."""
     if connection.settings_dict["OPTIONS"].get("server_side_binding") is True:
         with vector_scan(depth):
-            return run_together(parts, columns=columns)
-    return run_together(parts, prelude=scan_settings(depth), columns=columns)
+            return run_together(parts, extra=extra)
+    return run_together(parts, prelude=scan_settings(depth), extra=extra)
 
 
 class QueryEmbedding:
@@ -203,7 +203,7 @@ def candidate_lists(
                     )
                     for kind, depth in depths.items()
                 ],
-                columns=extra,
+                extra=extra,
             )
     if weights.vector > 0 and embedding is not None:
         lists.embedding_model = embedding.model_name

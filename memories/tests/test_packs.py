@@ -24,6 +24,7 @@ from memories.packs import LAYERS, PRESETS, PackRequest, compile_pack
 from memories.packs.access import record_pack_use
 from memories.packs.layers import HEADINGS
 from memories.packs.scoring import recency, score
+from memories.retrieval import SearchQuery, search
 from memories.services.identity import identity_revise
 from teams.actors import Actor
 
@@ -265,10 +266,4 @@ def test_a_query_pack_leaves_out_what_retrieval_finds_but_an_agent_should_not_se
     assert [line.split("] ", 1)[1] for line in texts(pack, "memories")] == [
         "The Azores trip is in May."
     ]
-    assert len(find_ids(spirit, "Azores trip")) == 2
-
-
-def find_ids(spirit, text: str) -> list:
-    from memories.retrieval import SearchQuery, search
-
-    return [hit.id for hit in search(spirit, SearchQuery(text=text, kinds=("memories",))).hits]
+    assert len(search(spirit, SearchQuery(text="Azores trip", kinds=("memories",))).hits) == 2
