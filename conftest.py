@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from celery.app.routes import Router, prepare
+from celery.result import AsyncResult
 from rest_framework.test import APIClient
 
+from elephantasm import celery_app, queueing
 from spirits.tests.factories import SpiritFactory
 from teams.models import Role
 from teams.tests.factories import ApiKeyFactory, TeamFactory, TeamMembershipFactory, UserFactory
@@ -125,3 +131,45 @@ def llm_server(settings):
     settings.LLM_MAX_RETRIES = 2
     yield server
     server.stop()
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch):
+    """Tasks sent by name (`elephantasm.queueing.send`, which every enqueue goes through) are
+    recorded instead of published. `sent_tasks(name, pick)` returns a list that receives
+    `pick(args, countdown)` for each send of task `name` (a send is left out when pick returns
+    None); the default pick keeps the arguments tuple."""
+    watched: dict[str, list[tuple[Callable, list]]] = {}
+
+    def send(name: str, *args: Any, countdown: float | None = None) -> AsyncResult:
+        for pick, calls in watched.get(name, []):
+            value = pick(args, countdown)
+            if value is not None:
+                calls.append(value)
+        return AsyncResult(str(uuid.uuid4()))  # a result that never becomes ready
+
+    monkeypatch.setattr(queueing, "send", send)
+
+    def watch(name: str, pick: Callable[[tuple, Any], Any] = lambda args, countdown: args):
+        calls: list = []
+        watched.setdefault(name, []).append((pick, calls))
+        return calls
+
+    return watch
+
+
+@pytest.fixture
+def route_to_private_queue(monkeypatch):
+    """`route_to_private_queue(*task_names)`: those tasks are routed to a queue of this test only (a
+    `make run` worker consumes the real queues on its own Redis database, but never this one);
+    returns the queue's name, for the test's worker."""
+
+    def route(*task_names: str) -> str:
+        queue = f"test-{uuid.uuid4().hex}"
+        mine = prepare({name: {"queue": queue} for name in task_names})
+        routes = [*mine, *celery_app.amqp.routes]
+        router = Router(routes, celery_app.amqp.queues, True, app=celery_app)
+        monkeypatch.setattr(celery_app.amqp, "router", router)
+        return queue
+
+    return route

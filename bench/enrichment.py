@@ -3,9 +3,9 @@
 Called by bench/run.py after the ingest cases (same throwaway database). It ingests N realistic
 events (user and assistant messages, tool calls with JSON arguments, tool results, some errors,
 system notes) through the service, then runs the Cortex on them in this process exactly as an
-"enrich" task does (`events.cortex.enrich_events`, ENRICH_TASK_CHUNK ids per call): summary,
+"enrich" task does (`pipeline.cortex.enrich_events`, ENRICH_TASK_CHUNK ids per call): summary,
 importance, one embed call per batch and one bulk UPDATE. Then M stale memories are embedded as an
-"embed" task does (`memories.embedding.embed_stale`). The embedder uses EMBEDDING_THREADS
+"embed" task does (`pipeline.embedding.embed_stale`). The embedder uses EMBEDDING_THREADS
 onnxruntime threads, as a worker would; the model load is timed apart (once per worker process).
 """
 
@@ -39,16 +39,20 @@ def private_enrich_queue():
     ("bench-enrich", which no worker consumes) and purge it at the end, so no worker of a running
     `make run` on the same Redis takes them (their ids are in this throwaway database).
     Publishing stays in the measured path, as in production."""
+    from celery.app.routes import Router, prepare
+
     from elephantasm import celery_app
-    from events.tasks import enrich_events
+    from pipeline import flow
 
     queue = "bench-enrich"
-    saved = enrich_events.queue
-    enrich_events.queue, enrich_events._exec_options = queue, None
+    amqp = celery_app.amqp
+    saved = amqp.router
+    routes = [*prepare({flow.ENRICH_EVENTS: {"queue": queue}}), *amqp.routes]
+    amqp.router = Router(routes, amqp.queues, True, app=celery_app)
     try:
         yield queue
     finally:
-        enrich_events.queue, enrich_events._exec_options = saved, None
+        amqp.router = saved
         with celery_app.connection_for_write() as connection:
             connection.default_channel.queue_purge(queue)
 
@@ -90,10 +94,10 @@ def bench_enrichment(spirit, events: int = 2000, memories: int = 500) -> list[di
     from django.conf import settings
 
     from elephantasm.ai.embeddings import get_embedder
-    from events import cortex
     from events.services import ItemStatus, events_bulk_create
-    from memories.embedding import embed_stale
     from memories.models import Memory
+    from pipeline import cortex
+    from pipeline.embedding import embed_stale
 
     items = [realistic_event(i) for i in range(events)]
     ids = []

@@ -4,7 +4,7 @@ from django.utils.text import Truncator
 
 from elephantasm.admin import JSON_FORMFIELD_OVERRIDES, SoftDeleteAdminMixin, TeamScopedAdminMixin
 
-from .models import Event, Session
+from .models import EVENT_BOOKKEEPING_FIELDS, EVENT_RECORDED_FIELDS, Event, Session
 from .services import UPDATABLE_FIELDS, event_restore, event_soft_delete, event_update
 
 
@@ -39,25 +39,7 @@ class EventAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     ordering = ["-occurred_at"]
     show_full_result_count = False  # no second COUNT(*) over a large table
-    fields = [
-        "id",
-        "spirit",
-        "event_type",
-        "role",
-        "author",
-        "content",
-        "meta_summary",
-        "occurred_at",
-        "session_id",
-        "metadata",
-        "source_uri",
-        "importance_score",
-        "dedupe_key",
-        "token_count",
-        "created_at",
-        "updated_at",
-        "deleted_at",
-    ]
+    fields = ["id", "spirit", *EVENT_RECORDED_FIELDS, *EVENT_BOOKKEEPING_FIELDS[1:]]
     # What happened is never rewritten: only the curation fields (UPDATABLE_FIELDS) are editable.
     readonly_fields = [f for f in fields if f not in UPDATABLE_FIELDS]
 

@@ -31,6 +31,31 @@ class EventType(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+# The event's fields, written once: what a caller records (every input path and output list builds
+# on this tuple, in this order), then what the service keeps about it.
+EVENT_RECORDED_FIELDS = (
+    "event_type",
+    "role",
+    "author",
+    "content",
+    "meta_summary",
+    "occurred_at",
+    "session_id",
+    "metadata",
+    "source_uri",
+    "dedupe_key",
+    "importance_score",
+    "token_count",
+)
+EVENT_BOOKKEEPING_FIELDS = ("enriched_at", "created_at", "updated_at", "deleted_at")
+# What describes an event where it is quoted (a memory's provenance): no bookkeeping.
+EVENT_QUOTED_FIELDS = tuple(
+    f
+    for f in EVENT_RECORDED_FIELDS
+    if f not in ("metadata", "dedupe_key", "importance_score", "token_count")
+)
+
+
 class Event(SoftDeleteModel):
     """Something a spirit lived through: a message, a tool call or result, a system note."""
 
@@ -53,11 +78,11 @@ class Event(SoftDeleteModel):
         null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
     token_count = models.PositiveIntegerField(default=0)
-    # Set by the Cortex (events.cortex) after commit; NULL means "pending". The vector lives in
+    # Set by the Cortex (pipeline.cortex) after commit; NULL means "pending". The vector lives in
     # EventEmbedding: ingest's multi-row INSERT stays on plain types, which Django sends as
     # UNNEST arrays (a vector column makes it fall back to one placeholder per value: 2x slower).
     enriched_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Set by synthesis (memories.synthesis) when the event went into a memory; NULL = pending.
+    # Set by synthesis (pipeline.synthesis) when the event went into a memory; NULL = pending.
     synthesized_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, TypedDict
 from uuid import UUID
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet
 
 from elephantasm.api.errors import NotFound
-from events.models import Event, Session
+from events.models import Event, EventType, Session
 from spirits.models import Spirit
 
 
@@ -89,3 +90,39 @@ def session_list(*, spirit_id: UUID | None = None, status: str | None = None) ->
     if status:
         qs = qs.filter(status=status)
     return qs.order_by(F("last_event_at").desc(nulls_last=True), "-id")
+
+
+class SpiritStats(TypedDict):
+    events_by_type: dict[str, int]
+    event_count: int
+    session_count: int
+    first_activity_at: datetime | None
+    last_activity_at: datetime | None
+
+
+def spirit_stats(*, spirit: Spirit) -> SpiritStats:
+    """Counts over the spirit's live events, in one aggregate query.
+
+    Sessions are the distinct non-empty `session_id`s of those events, so every number here
+    describes the same set of events.
+    """
+    by_type = {
+        f"type_{index}": Count("id", filter=Q(event_type=value))
+        for index, value in enumerate(EventType.values)
+    }
+    row: dict[str, Any] = Event.objects.filter(spirit=spirit).aggregate(
+        event_count=Count("id"),
+        session_count=Count("session_id", distinct=True, filter=~Q(session_id="")),
+        first_activity_at=Min("occurred_at"),
+        last_activity_at=Max("occurred_at"),
+        **by_type,
+    )
+    return {
+        "events_by_type": {
+            value: row[f"type_{index}"] for index, value in enumerate(EventType.values)
+        },
+        "event_count": row["event_count"],
+        "session_count": row["session_count"],
+        "first_activity_at": row["first_activity_at"],
+        "last_activity_at": row["last_activity_at"],
+    }

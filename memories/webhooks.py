@@ -56,7 +56,7 @@ def emit_for_audit(entry: AuditEntry) -> None:
 
 
 def emit_dream_completed(session) -> None:
-    """At the end of a completed dream run (memories.dreamer.run._run)."""
+    """At the end of a completed dream run (pipeline.dreamer.run._run)."""
     webhook_emit(
         team_id=session.spirit.team_id,
         spirit_id=session.spirit_id,

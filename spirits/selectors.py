@@ -1,15 +1,13 @@
-"""Reads of spirits: querysets ready for listing, the team a new spirit goes to, activity stats."""
+"""Reads of spirits: querysets ready for listing, the team a new spirit goes to. (A spirit's
+activity stats are events.selectors.spirit_stats.)"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any, TypedDict
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import QuerySet
 
 from elephantasm.api.errors import ValidationFailed
-from events.models import Event, EventType
 from teams.models import Team
 
 from .models import Spirit
@@ -44,39 +42,3 @@ def team_for_new_spirit(*, team_ids: Iterable, slug: str | None) -> Team:
         else "You belong to no team, so you cannot create a spirit."
     )
     raise ValidationFailed("Invalid input: team.", details={"team": [message]})
-
-
-class SpiritStats(TypedDict):
-    events_by_type: dict[str, int]
-    event_count: int
-    session_count: int
-    first_activity_at: datetime | None
-    last_activity_at: datetime | None
-
-
-def spirit_stats(*, spirit: Spirit) -> SpiritStats:
-    """Counts over the spirit's live events, in one aggregate query.
-
-    Sessions are the distinct non-empty `session_id`s of those events, so every number here
-    describes the same set of events.
-    """
-    by_type = {
-        f"type_{index}": Count("id", filter=Q(event_type=value))
-        for index, value in enumerate(EventType.values)
-    }
-    row: dict[str, Any] = Event.objects.filter(spirit=spirit).aggregate(
-        event_count=Count("id"),
-        session_count=Count("session_id", distinct=True, filter=~Q(session_id="")),
-        first_activity_at=Min("occurred_at"),
-        last_activity_at=Max("occurred_at"),
-        **by_type,
-    )
-    return {
-        "events_by_type": {
-            value: row[f"type_{index}"] for index, value in enumerate(EventType.values)
-        },
-        "event_count": row["event_count"],
-        "session_count": row["session_count"],
-        "first_activity_at": row["first_activity_at"],
-        "last_activity_at": row["last_activity_at"],
-    }

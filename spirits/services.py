@@ -1,7 +1,8 @@
 """Every write to a spirit. The API, the admin and commands all come through here.
 
-Soft delete cascades to the spirit's events with the spirit's own `deleted_at`, so restoring the
-spirit restores exactly the events its deletion took down (an event deleted earlier on its own
+Soft delete cascades to the spirit's events with the spirit's own `deleted_at` (announced through
+spirits.hooks; the events app does it), so restoring the spirit restores exactly the events its
+deletion took down (an event deleted earlier on its own
 has another timestamp and stays deleted).
 """
 
@@ -13,9 +14,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from events.services import events_restore_for_spirit, events_soft_delete_for_spirit
 from teams.models import Team
 
+from .hooks import spirit_restored, spirit_soft_deleted
+from .locks import lock_spirit_row
 from .models import Spirit, SpiritStatus
 
 EDITABLE_FIELDS = frozenset({"name", "description", "metadata", "status", "config"})
@@ -58,18 +60,14 @@ def spirit_update(*, spirit: Spirit, **fields: Any) -> Spirit:
     return spirit
 
 
-def _locked(spirit: Spirit) -> Spirit:
-    return Spirit.all_objects.select_for_update().get(pk=spirit.pk)
-
-
 @transaction.atomic
 def spirit_soft_delete(*, spirit: Spirit, deleted_at: datetime | None = None) -> Spirit:
     """Mark the spirit and its live events deleted at one instant. A second call changes nothing."""
-    locked = _locked(spirit)
+    locked = lock_spirit_row(spirit.pk)
     if locked.deleted_at is None:
         locked.deleted_at = deleted_at or timezone.now()
         locked.save(update_fields=["deleted_at", "updated_at"])
-        events_soft_delete_for_spirit(spirit=locked, deleted_at=locked.deleted_at)
+        spirit_soft_deleted.send(sender=Spirit, spirit=locked, deleted_at=locked.deleted_at)
     spirit.deleted_at, spirit.updated_at = locked.deleted_at, locked.updated_at
     return spirit
 
@@ -77,9 +75,9 @@ def spirit_soft_delete(*, spirit: Spirit, deleted_at: datetime | None = None) ->
 @transaction.atomic
 def spirit_restore(*, spirit: Spirit) -> Spirit:
     """Bring the spirit back with the events its deletion cascaded to; a live one is unchanged."""
-    locked = _locked(spirit)
+    locked = lock_spirit_row(spirit.pk)
     if locked.deleted_at is not None:
-        events_restore_for_spirit(spirit=locked, deleted_at=locked.deleted_at)
+        spirit_restored.send(sender=Spirit, spirit=locked, deleted_at=locked.deleted_at)
         locked.deleted_at = None
         locked.save(update_fields=["deleted_at", "updated_at"])
     spirit.deleted_at, spirit.updated_at = locked.deleted_at, locked.updated_at

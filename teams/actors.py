@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .models import ApiKey
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -21,8 +23,6 @@ class Actor:
 
     @classmethod
     def from_request(cls, request) -> Actor:
-        from .models import ApiKey
-
         auth = getattr(request, "auth", None)
         if isinstance(auth, ApiKey):
             return cls(type="api_key", id=str(auth.pk), label=f"{auth.name} ({auth.prefix})")

@@ -13,7 +13,6 @@ from elephantasm.admin import (
     adopt,
     staff_roles,
 )
-from spirits.models import Spirit
 
 from .forms import (
     ApiKeyCreationForm,
@@ -161,7 +160,8 @@ class TeamAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 n_members=_count(TeamMembership, team="pk"),
-                n_spirits=_count(Spirit, team="pk"),
+                # through the reverse relation: teams sits below spirits and imports none of it
+                n_spirits=_count(Team.spirits.rel.related_model, team="pk"),
             )
         )
 

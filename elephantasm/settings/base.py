@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "spirits",
     "events",
     "memories",
+    "pipeline",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +229,26 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# The queue of every task, by name (tasks are sent by name: elephantasm.queueing, pipeline.flow).
+CELERY_TASK_ROUTES = {
+    "events.tasks.enrich_events": {"queue": "enrich"},
+    "memories.tasks.embed_stale": {"queue": "embed"},
+    "memories.tasks.synthesize_spirit": {"queue": "synthesis"},
+    "memories.tasks.extract_memories": {"queue": "synthesis"},
+    "memories.tasks.evolve_identity": {"queue": "synthesis"},
+    "memories.tasks.dream": {"queue": "dream"},
+    "teams.webhooks.deliver": {"queue": "webhooks"},
+    # the sweeps and small bookkeeping
+    "events.tasks.mark_idle_sessions": {"queue": "maintenance"},
+    "events.tasks.enrich_pending": {"queue": "maintenance"},
+    "memories.tasks.embed_pending": {"queue": "maintenance"},
+    "memories.tasks.synthesis_sweep": {"queue": "maintenance"},
+    "memories.tasks.dream_sweep": {"queue": "maintenance"},
+    "memories.tasks.record_pack_use": {"queue": "maintenance"},
+    "memories.tasks.retention_sweep": {"queue": "maintenance"},
+    "memories.tasks.apply_retention": {"queue": "maintenance"},
+    "teams.webhooks.sweep": {"queue": "maintenance"},
+}
 # Every queue the project's tasks use (a worker of `make run` and docker compose consumes them all).
 WORKER_QUEUES = ("default", "maintenance", "enrich", "embed", "synthesis", "dream", "webhooks")
 # Synthesis (events -> memories): ingest triggers one run per spirit this many seconds after the
@@ -260,37 +281,37 @@ CELERY_BEAT_SCHEDULE = {
     "sessions-mark-idle": {
         "task": "events.tasks.mark_idle_sessions",
         "schedule": env.int("SESSION_IDLE_SWEEP_SECONDS", default=300),
-        "options": {"queue": "maintenance", "expires": 240},
+        "options": {"expires": 240},
     },
     "events-enrich-pending": {
         "task": "events.tasks.enrich_pending",
         "schedule": env.int("ENRICH_SWEEP_SECONDS", default=300),
-        "options": {"queue": "maintenance", "expires": 240},
+        "options": {"expires": 240},
     },
     "memories-embed-pending": {
         "task": "memories.tasks.embed_pending",
         "schedule": env.int("EMBED_SWEEP_SECONDS", default=300),
-        "options": {"queue": "maintenance", "expires": 240},
+        "options": {"expires": 240},
     },
     "memories-dream-sweep": {
         "task": "memories.tasks.dream_sweep",
         "schedule": DREAM_SWEEP_SECONDS,
-        "options": {"queue": "maintenance", "expires": 600},
+        "options": {"expires": 600},
     },
     "memories-synthesis-sweep": {
         "task": "memories.tasks.synthesis_sweep",
         "schedule": env.int("SYNTHESIS_SWEEP_SECONDS", default=300),
-        "options": {"queue": "maintenance", "expires": 240},
+        "options": {"expires": 240},
     },
     "memories-retention": {
         "task": "memories.tasks.retention_sweep",
         "schedule": RETENTION_SWEEP_SECONDS,
-        "options": {"queue": "maintenance", "expires": 3600},
+        "options": {"expires": 3600},
     },
     "webhooks-sweep": {
         "task": "teams.webhooks.sweep",
         "schedule": env.int("WEBHOOK_SWEEP_SECONDS", default=300),
-        "options": {"queue": "maintenance", "expires": 240},
+        "options": {"expires": 240},
     },
 }
 

@@ -24,6 +24,7 @@ from elephantasm.tests.chat_server import (
     error_reply,
 )
 from memories.models import LlmCall, LlmCallStatus
+from pipeline.llm_calls import record_llm_call
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,7 @@ def model(server, waits):
         max_retries=2,
         max_reasks=2,
         sleep=waits.append,
+        record=record_llm_call,
     )
 
 
@@ -249,7 +251,12 @@ def test_a_400_is_a_permanent_error_without_retry(server, model, waits):
 
 def test_a_server_slower_than_the_timeout_is_a_transient_error(server, waits):
     chat = ChatModel(
-        base_url=server.base_url, model="m", timeout=0.2, max_retries=1, sleep=waits.append
+        base_url=server.base_url,
+        model="m",
+        timeout=0.2,
+        max_retries=1,
+        sleep=waits.append,
+        record=record_llm_call,
     )
     server.script(CHAT_PATH, *[Reply(200, {}, delay=3)] * 2)
 
@@ -263,7 +270,9 @@ def test_a_server_slower_than_the_timeout_is_a_transient_error(server, waits):
 def test_a_refused_connection_is_a_transient_error(server, waits):
     url = server.base_url
     server.stop()
-    chat = ChatModel(base_url=url, model="m", max_retries=1, sleep=waits.append)
+    chat = ChatModel(
+        base_url=url, model="m", max_retries=1, sleep=waits.append, record=record_llm_call
+    )
 
     with pytest.raises(TransientLanguageModelError):
         ask(chat)

@@ -16,7 +16,7 @@ from elephantasm.tests.test_run_script import run as run_script
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "web", "worker", "beat")
-CODE_DIRS = ("elephantasm", "teams", "spirits", "events", "memories")
+CODE_DIRS = ("elephantasm", "teams", "spirits", "events", "memories", "pipeline")
 
 
 @pytest.fixture(scope="module")

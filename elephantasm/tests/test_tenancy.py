@@ -68,7 +68,7 @@ ROLE_NEEDED = {
     ("PUT", "spirits/{pk}/"): Role.ADMIN,
     ("POST", "spirits/{pk}/restore/"): Role.ADMIN,
     ("DELETE", "spirits/{pk}/"): Role.OWNER,
-    ("POST", "spirits/{pk}/purge/"): Role.OWNER,
+    ("POST", "spirits/{spirit_id}/purge/"): Role.OWNER,  # served by memories.api
     ("POST", "spirits/{spirit_id}/search/"): Role.VIEWER,
     ("POST", "spirits/{spirit_id}/pack/"): Role.VIEWER,
 }

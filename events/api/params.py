@@ -6,9 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from elephantasm.api.fields import QueryAwareDateTimeField
 from events.models import EventType, SessionStatus
-
-from .fields import QueryAwareDateTimeField
 
 
 class IncludeDeletedParamsSerializer(serializers.Serializer):

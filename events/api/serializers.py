@@ -6,10 +6,8 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from events.models import Event, EventType, Session
-from events.services import ItemStatus
-
-from .fields import (
+from elephantasm.api.envelope import ApiErrorSerializer
+from elephantasm.api.fields import (
     AwareDateTimeField,
     MetadataField,
     RejectUnknownFieldsMixin,
@@ -18,6 +16,14 @@ from .fields import (
     StrictIntegerField,
     StrictUUIDField,
 )
+from events.models import (
+    EVENT_BOOKKEEPING_FIELDS,
+    EVENT_RECORDED_FIELDS,
+    Event,
+    EventType,
+    Session,
+)
+from events.services import ItemStatus
 
 INT32_MAX = 2**31 - 1
 
@@ -135,26 +141,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Event
-        fields = [
-            "id",
-            "spirit_id",
-            "event_type",
-            "role",
-            "author",
-            "content",
-            "meta_summary",
-            "occurred_at",
-            "session_id",
-            "metadata",
-            "source_uri",
-            "dedupe_key",
-            "importance_score",
-            "token_count",
-            "enriched_at",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ]
+        fields = ["id", "spirit_id", *EVENT_RECORDED_FIELDS, *EVENT_BOOKKEEPING_FIELDS]
         read_only_fields = fields
 
 
@@ -188,16 +175,6 @@ class EventCountSerializer(serializers.Serializer):
 # --- Error and bulk result shapes (for the schema; views build these bodies directly) ---------
 
 
-class EventApiErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Machine-readable, e.g. validation_error, not_found.")
-    message = serializers.CharField()
-    details = serializers.DictField(help_text="For validation errors: field name -> messages.")
-
-
-class EventErrorResponseSerializer(serializers.Serializer):
-    error = EventApiErrorSerializer()
-
-
 class DuplicateEventDetailsSerializer(serializers.Serializer):
     existing_id = serializers.UUIDField(help_text="The event that already has this dedupe key.")
 
@@ -218,7 +195,7 @@ class EventBulkResultSerializer(serializers.Serializer):
     id = serializers.UUIDField(
         required=False, help_text="created: the new event; duplicate: the existing one."
     )
-    error = EventApiErrorSerializer(required=False, help_text="Only when status is error.")
+    error = ApiErrorSerializer(required=False, help_text="Only when status is error.")
 
 
 class EventBulkResponseSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from elephantasm.api.envelope import ErrorResponseSerializer
 from elephantasm.api.viewsets import TeamScopedViewSet
 from events import selectors
 from events.models import Event, Session
@@ -32,13 +33,12 @@ from .serializers import (
     EventBulkSerializer,
     EventCountSerializer,
     EventCreateSerializer,
-    EventErrorResponseSerializer,
     EventSerializer,
     EventUpdateSerializer,
     SessionSerializer,
 )
 
-_error = OpenApiResponse(EventErrorResponseSerializer)
+_error = OpenApiResponse(ErrorResponseSerializer)
 _errors = {400: _error, 404: _error}
 
 

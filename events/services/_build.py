@@ -13,25 +13,10 @@ from django.utils import timezone
 from elephantasm.ai.tokens import count_tokens
 from elephantasm.validators import metadata_problem, text_problem
 from events.dedupe import derive_dedupe_key, derive_identity_key
-from events.models import Event
+from events.models import EVENT_RECORDED_FIELDS, Event
 from spirits.models import Spirit
 
-INGEST_FIELDS = frozenset(
-    {
-        "event_type",
-        "role",
-        "author",
-        "content",
-        "meta_summary",
-        "occurred_at",
-        "session_id",
-        "metadata",
-        "source_uri",
-        "dedupe_key",
-        "importance_score",
-        "token_count",
-    }
-)
+INGEST_FIELDS = frozenset(EVENT_RECORDED_FIELDS)
 TEXT_FIELDS = ("role", "author", "content", "meta_summary", "session_id", "source_uri")
 # Not validated per item: set here, or by the database.
 _NOT_CLEANED = ("id", "spirit", "created_at", "updated_at", "deleted_at")

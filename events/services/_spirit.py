@@ -1,8 +1,6 @@
-"""Row locks on the spirit: every write to a spirit's events takes one first.
-
-Lock order is always spirit -> events -> sessions, so ingest, soft delete, restore and the
-spirit-wide cascades cannot deadlock one another, and a spirit cannot be soft-deleted while an
-ingest into it is in flight (the ingest waits, then sees the spirit is gone).
+"""Ingest's lock on the spirit: every write to a spirit's events takes one first (the lock order
+is in spirits.locks), so a spirit cannot be soft-deleted while an ingest into it is in flight
+(the ingest waits, then sees the spirit is gone).
 """
 
 from __future__ import annotations
@@ -15,11 +13,6 @@ from django.db.models.functions import Greatest
 
 from elephantasm.api.errors import NotFound
 from spirits.models import Spirit
-
-
-def spirit_lock(*, spirit_id: UUID) -> None:
-    """Lock the spirit's row (FOR NO KEY UPDATE) until the transaction ends."""
-    list(Spirit.all_objects.select_for_update(no_key=True).filter(pk=spirit_id).values("pk"))
 
 
 def spirit_touch_for_ingest(*, spirit_id: UUID, activity_at: datetime) -> None:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from elephantasm.ai.tokens import count_tokens_many
 from elephantasm.api.errors import Conflict
 from events.errors import DuplicateEvent
+from events.hooks import announce_events_recorded
 from events.models import Event
 from spirits.models import Spirit
 
@@ -93,20 +94,6 @@ def _store(*, spirit: Spirit, events: list[Event], now: datetime) -> list[tuple[
     return outcomes
 
 
-def _enqueue_enrichment(event_ids: list[UUID]) -> None:
-    """The Cortex runs on the new events once this transaction commits (events.tasks)."""
-    from events.tasks import enqueue_enrichment  # the tasks module imports these services
-
-    enqueue_enrichment(event_ids)
-
-
-def _enqueue_synthesis(spirit_id: UUID) -> None:
-    """A debounced synthesis of the spirit once this transaction commits (memories.tasks)."""
-    from memories.tasks import enqueue_synthesis
-
-    enqueue_synthesis(spirit_id)
-
-
 @transaction.atomic
 def event_create(*, spirit: Spirit, data: Mapping[str, Any]) -> Event:
     """Record one event of `spirit`.
@@ -122,8 +109,7 @@ def event_create(*, spirit: Spirit, data: Mapping[str, Any]) -> Event:
     if not is_new:
         deleted = Event.all_objects.filter(pk=stored_id, deleted_at__isnull=False).exists()
         raise DuplicateEvent(existing_id=stored_id, existing_deleted=deleted)
-    _enqueue_enrichment([event.pk])
-    _enqueue_synthesis(spirit.pk)
+    announce_events_recorded(spirit_id=spirit.pk, event_ids=[event.pk])
     return event
 
 
@@ -167,7 +153,5 @@ def events_bulk_create(*, spirit: Spirit, items: list[Mapping[str, Any]]) -> lis
     for index, earlier in repeats:
         results[index] = BulkItemResult(index, ItemStatus.DUPLICATE, id=results[earlier].id)
     created = [r.id for r in results if r.status == ItemStatus.CREATED]
-    _enqueue_enrichment(created)
-    if created:
-        _enqueue_synthesis(spirit.pk)
+    announce_events_recorded(spirit_id=spirit.pk, event_ids=created)
     return results  # type: ignore[return-value]

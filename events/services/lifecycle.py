@@ -13,9 +13,9 @@ from django.utils import timezone
 from elephantasm.api.errors import ValidationFailed
 from elephantasm.validators import metadata_problem, text_problem
 from events.models import Event
+from spirits.locks import lock_spirit_events
 from spirits.models import Spirit
 
-from ._spirit import spirit_lock
 from .sessions import sessions_recompute
 
 UPDATABLE_FIELDS = ("meta_summary", "importance_score", "metadata")
@@ -60,7 +60,7 @@ def event_update(*, event: Event, data: Mapping[str, Any]) -> Event:
 
 def _set_deleted_at(*, event: Event, deleted_at: datetime | None) -> Event:
     """Soft-delete (a time) or restore (None) one event; recompute its session if it changed."""
-    spirit_lock(spirit_id=event.spirit_id)
+    lock_spirit_events(event.spirit_id)
     now = timezone.now()
     changed = Event.all_objects.filter(
         pk=event.pk, deleted_at__isnull=deleted_at is not None
@@ -95,7 +95,7 @@ def event_restore(*, event: Event) -> Event:
 def events_soft_delete_for_spirit(*, spirit: Spirit, deleted_at: datetime) -> int:
     """Soft-delete all of the spirit's live events with exactly `deleted_at` (the spirit's own
     deletion time, so `events_restore_for_spirit` can undo just this cascade). Returns how many."""
-    spirit_lock(spirit_id=spirit.pk)
+    lock_spirit_events(spirit.pk)
     count = Event.objects.filter(spirit=spirit).update(
         deleted_at=deleted_at, updated_at=timezone.now()
     )
@@ -108,10 +108,20 @@ def events_soft_delete_for_spirit(*, spirit: Spirit, deleted_at: datetime) -> in
 def events_restore_for_spirit(*, spirit: Spirit, deleted_at: datetime) -> int:
     """Restore the spirit's events whose deleted_at is exactly `deleted_at` (those its deletion
     cascaded to; events deleted on their own before stay deleted). Returns how many."""
-    spirit_lock(spirit_id=spirit.pk)
+    lock_spirit_events(spirit.pk)
     count = Event.all_objects.filter(spirit=spirit, deleted_at=deleted_at).update(
         deleted_at=None, updated_at=timezone.now()
     )
     if count:
         sessions_recompute(spirit_id=spirit.pk)
     return count
+
+
+def on_spirit_soft_deleted(sender, *, spirit: Spirit, deleted_at: datetime, **kwargs) -> None:
+    """Receiver of spirits.hooks.spirit_soft_deleted: the spirit's live events go with it."""
+    events_soft_delete_for_spirit(spirit=spirit, deleted_at=deleted_at)
+
+
+def on_spirit_restored(sender, *, spirit: Spirit, deleted_at: datetime, **kwargs) -> None:
+    """Receiver of spirits.hooks.spirit_restored: the events its deletion took come back."""
+    events_restore_for_spirit(spirit=spirit, deleted_at=deleted_at)

@@ -12,6 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from elephantasm import celery_app
+from elephantasm.tests.routing import queue_of
 from events.models import SessionStatus
 from events.services import sessions_mark_idle
 from events.tasks import mark_idle_sessions
@@ -53,7 +54,7 @@ def test_sweeping_twice_changes_nothing_the_second_time(spirit):
 
 def test_task_is_routed_to_the_maintenance_queue_with_safe_delivery():
     assert mark_idle_sessions.name == "events.tasks.mark_idle_sessions"
-    assert mark_idle_sessions.queue == "maintenance"
+    assert queue_of(mark_idle_sessions.name) == "maintenance"
     assert mark_idle_sessions.acks_late is True
     assert mark_idle_sessions.reject_on_worker_lost is True
     assert settings.CELERY_BEAT_SCHEDULE["sessions-mark-idle"]["task"] == mark_idle_sessions.name

@@ -1,8 +1,9 @@
-"""The curation console: memories, knowledge, lessons, identities and the read-only audit log.
+"""The curation console: memories, knowledge, lessons, identities, the read-only audit log,
+and the spirits' curation actions (dream now, purge).
 
 Every write goes through memories.services (and so into the audit log); nothing hard-deletes.
 """
 
-from . import audit, dreams, identity, knowledge, lessons, memory
+from . import audit, dreams, identity, knowledge, lessons, memory, spirits
 
-__all__ = ["audit", "dreams", "identity", "knowledge", "lessons", "memory"]
+__all__ = ["audit", "dreams", "identity", "knowledge", "lessons", "memory", "spirits"]

@@ -1,6 +1,6 @@
 """Dream sessions in the console: what each dream did (its actions, read-only), and rollback.
 
-Dreams are queued from the spirits list ("Dream now", spirits.admin) or by the API and the
+Dreams are queued from the spirits list ("Dream now", memories.admin.spirits) or by the API and the
 schedule; nothing here edits a session or an action by hand.
 """
 
@@ -11,10 +11,10 @@ from django.db.models import Count
 
 from elephantasm.admin import TeamScopedAdminMixin
 from elephantasm.api.errors import ApplicationError
+from pipeline.dreamer.rollback import dream_rollback
 from teams.actors import Actor
 from teams.models import Role
 
-from ..dreamer.rollback import dream_rollback
 from ..models import DreamAction, DreamSession
 from . import display
 from .audit import _pretty

@@ -15,6 +15,7 @@ from .views.lessons import LessonViewSet
 from .views.memories import MemoryViewSet
 from .views.packs import SpiritPacksViewSet
 from .views.pipeline import PipelineViewSet
+from .views.purge import SpiritPurgeViewSet
 from .views.search import SpiritSearchViewSet
 
 
@@ -46,6 +47,11 @@ urlpatterns = [
         "spirits/<uuid:spirit_id>/pipeline/",
         PipelineViewSet.as_view({"get": "retrieve"}),
         name="spirit-pipeline",
+    ),
+    path(
+        "spirits/<uuid:spirit_id>/purge/",
+        SpiritPurgeViewSet.as_view({"post": "purge"}),
+        name="spirit-purge",
     ),
     path(
         "spirits/<uuid:spirit_id>/search/",

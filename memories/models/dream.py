@@ -36,7 +36,7 @@ class DreamSession(BaseModel):
     actor_label = models.CharField(max_length=255, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Counts of what the run considered and changed (memories.dreamer.run).
+    # Counts of what the run considered and changed (pipeline.dreamer.run).
     stats = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     rolled_back_at = models.DateTimeField(null=True, blank=True)

@@ -79,12 +79,12 @@ class Memory(SpiritOwned):
     time_start = models.DateTimeField(null=True, blank=True)
     time_end = models.DateTimeField(null=True, blank=True)
     # How far the memory has faded (0 fresh .. 1 forgotten), set by the Dreamer from its age and
-    # how often it is used (memories.dreamer.decay). Derived, like the embedding: not audited.
+    # how often it is used (pipeline.dreamer.decay). Derived, like the embedding: not audited.
     decay = unit_interval_field(default=0.0)
     access_count = models.PositiveIntegerField(default=0)
     last_accessed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
-    # Set by extraction (memories.extraction) once knowledge and lessons were drawn from it.
+    # Set by extraction (pipeline.extraction) once knowledge and lessons were drawn from it.
     extracted_at = models.DateTimeField(null=True, blank=True, editable=False)
     metadata = models.JSONField(
         default=dict, blank=True, validators=[validate_json_object, validate_no_nul]

@@ -7,7 +7,7 @@ from django.utils import timezone
 class PipelineFailure(models.Model):
     """A background task of a spirit's pipeline that raised: retried (`final` false) or given up.
 
-    Written by the Celery signal handlers in memories.pipeline; the newest KEEP_PER_STEP per
+    Written by the Celery signal handlers in pipeline.status; the newest KEEP_PER_STEP per
     spirit and step are kept.
     """
 

@@ -14,11 +14,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from elephantasm.ai.tokens import count_tokens_many
 from elephantasm.api.errors import ValidationFailed
+from pipeline.flow import enqueue_pack_use
 from spirits.models import Spirit
 from teams.actors import Actor
 
@@ -214,9 +214,4 @@ def _persist(spirit: Spirit, pack: Pack, actor: Actor | None) -> None:
     )
     pack.id = str(row.pk)
     memory_ids = [i.id for i in pack.items if i.kind == "memory"]
-    from ..tasks import record_pack_use  # tasks imports the services
-
-    transaction.on_commit(
-        lambda: record_pack_use.delay(str(spirit.pk), memory_ids, pack.created_at.isoformat()),
-        robust=True,
-    )
+    enqueue_pack_use(spirit.pk, memory_ids, pack.created_at)

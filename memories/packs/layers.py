@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from django.db.models.expressions import ExpressionWrapper
 from django.db.models.functions import Cast, Coalesce
 
-from events.cortex import truncate_words
+from elephantasm.text import truncate_words
 from events.models import Event
 from spirits.models import Spirit
 

@@ -19,6 +19,7 @@ from django.db import models, transaction
 
 from elephantasm.api.errors import ValidationFailed
 from events.models import Event, EventEmbedding, Session
+from spirits.locks import lock_spirit_curation, lock_spirit_row
 from spirits.models import Spirit
 from teams.actors import Actor
 from teams.webhooks.models import WebhookAttempt, WebhookDelivery
@@ -112,12 +113,10 @@ def _check_confirm(spirit: Spirit, confirm) -> None:
 def spirit_purge(*, spirit: Spirit, actor: Actor, confirm: str) -> dict:
     """Hard-delete the spirit (live or soft-deleted) and everything of it; `confirm` must be
     its name or id. Returns {"spirit_id", "deleted": {model label: rows}, "audit_scrubbed"}."""
-    from ..dreamer.run import lock_spirit  # the dreamer builds on the services
-
     _check_confirm(spirit, confirm)
     # FOR UPDATE waits for an ingest in flight (it holds FOR NO KEY UPDATE) and blocks new ones.
-    spirit = Spirit.all_objects.select_for_update().get(pk=spirit.pk)
-    lock_spirit(spirit.pk)  # and for a dream or rollback of it
+    spirit = lock_spirit_row(spirit.pk)
+    lock_spirit_curation(spirit.pk)  # and for a dream or rollback of it
     sid, team_id = spirit.pk, spirit.team_id
     counts: Counter = Counter()
 

@@ -34,8 +34,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from events.models import Event, Session
-from events.services._spirit import spirit_lock
 from events.services.sessions import sessions_recompute
+from spirits.locks import lock_spirit_curation, lock_spirit_events
 from spirits.models import Spirit
 from teams.actors import Actor
 from teams.models import Team
@@ -161,10 +161,8 @@ def _deliveries_carrying(spirit_id, ids: list) -> list:
 
 @transaction.atomic
 def _apply_spirit(spirit_id, team_id, cutoff: datetime, reason: str) -> Counter:
-    from ..dreamer.run import lock_spirit  # the dreamer builds on the services
-
-    spirit_lock(spirit_id=spirit_id)  # ingest, soft delete, restore wait (events lock order)
-    lock_spirit(spirit_id)  # and a dream or rollback
+    lock_spirit_events(spirit_id)  # ingest, soft delete, restore wait
+    lock_spirit_curation(spirit_id)  # and a dream or rollback
     events = Event.all_objects.filter(spirit_id=spirit_id, occurred_at__lt=cutoff)
     old_link = MemoryEvent.objects.filter(memory=OuterRef("pk"), event__occurred_at__lt=cutoff)
     new_link = MemoryEvent.objects.filter(memory=OuterRef("pk"), event__occurred_at__gte=cutoff)

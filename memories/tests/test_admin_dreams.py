@@ -9,10 +9,10 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from memories import tasks
-from memories.dreamer.run import dream_run
 from memories.models import DreamSession, DreamStatus, DreamTrigger, Memory, MemoryTier
 from memories.tests.test_admin_memories import make_staff, post_action, result_ids
+from pipeline import flow
+from pipeline.dreamer.run import dream_run
 from spirits.tests.factories import SpiritFactory
 from teams.models import Role
 from teams.tests.admin_utils import action_names
@@ -25,10 +25,8 @@ CHANGELIST = "admin:memories_dreamsession_changelist"
 
 
 @pytest.fixture(autouse=True)
-def sent(monkeypatch):
-    calls: list[str] = []
-    monkeypatch.setattr(tasks.dream, "delay", lambda sid: calls.append(sid))
-    return calls
+def sent(sent_tasks):
+    return sent_tasks(flow.DREAM, lambda args, countdown: args[0])
 
 
 def dreamed(admin_client, spirit) -> DreamSession:

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from memories import tasks
-from memories.dreamer.run import dream_run
 from memories.models import DreamSession, DreamStatus, Memory, MemoryTier
+from pipeline import flow
+from pipeline.dreamer.run import dream_run
 
 from .factories import MemoryFactory
 
@@ -21,11 +21,9 @@ def dreams_url(spirit) -> str:
 
 
 @pytest.fixture
-def sent(monkeypatch):
+def sent(sent_tasks):
     """Session ids given to the dream task, instead of publishing them."""
-    calls: list[str] = []
-    monkeypatch.setattr(tasks.dream, "delay", lambda sid: calls.append(sid))
-    return calls
+    return sent_tasks(flow.DREAM, lambda args, countdown: args[0])
 
 
 @pytest.fixture

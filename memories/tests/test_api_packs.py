@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from memories import tasks
 from memories.models import ContextPack
 
 from .factories import MemoryFactory
@@ -13,8 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    monkeypatch.setattr(tasks.record_pack_use, "delay", lambda *args: None)
+def no_broker(sent_tasks):
+    """Packs record their use through a task: sent nowhere here."""
 
 
 def pack_url(spirit) -> str:

@@ -7,10 +7,9 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from events import cortex
 from events.tests.factories import EventFactory
-from memories import embedding
 from memories.models import Memory, MemoryTag
+from pipeline import cortex, embedding
 
 from .factories import MemoryFactory
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 from elephantasm.ai.tokens import count_tokens
 from elephantasm.api.errors import ValidationFailed
 from events.tests.factories import EventFactory
-from memories import embedding
 from memories.models import (
     ContextPack,
     Knowledge,
@@ -26,6 +25,7 @@ from memories.packs.layers import HEADINGS
 from memories.packs.scoring import recency, score
 from memories.retrieval import SearchQuery, search
 from memories.services.identity import identity_revise
+from pipeline import embedding, flow
 from teams.actors import Actor
 
 from .factories import KnowledgeFactory, LessonFactory, MemoryFactory
@@ -231,12 +231,9 @@ def test_weights_cannot_all_be_zero(spirit):
 
 
 def test_a_kept_pack_records_its_memories_use_and_the_history_stays_bounded(
-    world, django_capture_on_commit_callbacks, monkeypatch
+    world, django_capture_on_commit_callbacks, sent_tasks
 ):
-    from memories import tasks
-
-    sent = []
-    monkeypatch.setattr(tasks.record_pack_use, "delay", lambda *args: sent.append(args))
+    sent = sent_tasks(flow.RECORD_PACK_USE)
     with django_capture_on_commit_callbacks(execute=True):
         pack = compile_pack(world, PackRequest(max_tokens=2000), actor=USER)
     memory_id = next(i.id for i in pack.items if i.kind == "memory")

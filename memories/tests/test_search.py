@@ -11,9 +11,7 @@ from pgvector.django import CosineDistance
 
 from elephantasm.ai.embeddings import get_embedder
 from elephantasm.api.errors import ValidationFailed
-from events import cortex
 from events.tests.factories import EventFactory
-from memories import embedding
 from memories.models import (
     Knowledge,
     KnowledgeType,
@@ -28,6 +26,7 @@ from memories.models import (
 from memories.retrieval import Reasons, SearchQuery, Weights, fuse, kinds, search
 from memories.retrieval.kinds import KIND_SPECS, run_together
 from memories.retrieval.search import vector_scan
+from pipeline import cortex, embedding
 from spirits.tests.factories import SpiritFactory
 
 from .factories import KnowledgeFactory, LessonFactory, MemoryFactory

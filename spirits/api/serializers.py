@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from elephantasm.api.fields import StrictCharField, StrictModelSerializer
 from elephantasm.validators import metadata_problem
 from events.models import EventType
-from memories.api.serializers.common import StrictCharField, StrictModelSerializer
 from spirits.models import Spirit
 
 WRITABLE_FIELDS = ["name", "description", "metadata", "status", "config"]
@@ -91,21 +91,4 @@ class SpiritStatsSerializer(serializers.Serializer):
     )
     last_activity_at = serializers.DateTimeField(
         allow_null=True, help_text="Latest occurred_at of a live event."
-    )
-
-
-class SpiritPurgeSerializer(serializers.Serializer):
-    confirm = StrictCharField(
-        help_text="The spirit's name or id, to confirm a permanent deletion.", max_length=255
-    )
-
-
-class SpiritPurgeResultSerializer(serializers.Serializer):
-    spirit_id = serializers.UUIDField()
-    deleted = serializers.DictField(
-        child=serializers.IntegerField(min_value=0),
-        help_text="Rows deleted per model (app_label.Model).",
-    )
-    audit_scrubbed = serializers.IntegerField(
-        min_value=0, help_text="Audit entries reduced to ids, actions and times."
     )

@@ -14,18 +14,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from elephantasm.api.viewsets import TeamScopedViewSet
-from memories.services.purge import spirit_purge
+from events.selectors import spirit_stats
 from spirits.models import Spirit
-from spirits.selectors import spirit_queryset, spirit_stats, team_for_new_spirit
+from spirits.selectors import spirit_queryset, team_for_new_spirit
 from spirits.services import spirit_create, spirit_restore, spirit_soft_delete, spirit_update
-from teams.actors import Actor
 from teams.models import Role, Team
 
 from .filters import SpiritFilter
 from .serializers import (
     SpiritCreateSerializer,
-    SpiritPurgeResultSerializer,
-    SpiritPurgeSerializer,
     SpiritSerializer,
     SpiritStatsSerializer,
     SpiritUpdateSerializer,
@@ -77,14 +74,13 @@ class SpiritViewSet(TeamScopedViewSet):
     filterset_class = SpiritFilter
     lookup_value_regex = UUID_PATTERN
     read_actions_seeing_deleted = frozenset({"retrieve", "list", "stats"})
-    # Managing spirits is for admins; deleting and purging them for owners.
+    # Managing spirits is for admins; deleting them for owners (purging too: memories.api).
     required_roles = {
         "create": Role.ADMIN,
         "update": Role.ADMIN,
         "partial_update": Role.ADMIN,
         "restore": Role.ADMIN,
         "destroy": Role.OWNER,
-        "purge": Role.OWNER,
     }
 
     def team_target_id(self):
@@ -108,7 +104,7 @@ class SpiritViewSet(TeamScopedViewSet):
         return SpiritSerializer
 
     def get_scoped_queryset(self):
-        include_deleted = self.action in ("restore", "purge") or (
+        include_deleted = self.action == "restore" or (
             self.action in self.read_actions_seeing_deleted and self._include_deleted()
         )
         return spirit_queryset(include_deleted=include_deleted)
@@ -167,24 +163,3 @@ class SpiritViewSet(TeamScopedViewSet):
     @action(detail=True, methods=["get"])
     def stats(self, request, pk=None):
         return Response(SpiritStatsSerializer(spirit_stats(spirit=self.get_object())).data)
-
-    @extend_schema(
-        summary="Purge a spirit: permanently delete it and everything of it (owner only)",
-        description=(
-            "Hard-deletes the spirit (live or soft-deleted) with its events and their vectors, "
-            "sessions, memories, knowledge, lessons, identity, dreams, packs and usage records. "
-            "The audit log keeps its entries with ids, actions and times only. Not reversible: "
-            "`confirm` must be the spirit's name or id."
-        ),
-        request=SpiritPurgeSerializer,
-        responses={200: SpiritPurgeResultSerializer, **ERRORS},
-    )
-    @action(detail=True, methods=["post"])
-    def purge(self, request, pk=None):
-        spirit = self.get_object()
-        body = SpiritPurgeSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        result = spirit_purge(
-            spirit=spirit, actor=Actor.from_request(request), confirm=body.validated_data["confirm"]
-        )
-        return Response(SpiritPurgeResultSerializer(result).data)

@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 
 from events.models import EventType
+from events.selectors import spirit_stats
 from events.tests.factories import EventFactory
-from spirits.selectors import spirit_stats
 from spirits.tests.factories import SpiritFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ import pytest
 from django.db import connection, transaction
 from django.urls import reverse
 
-from memories.dreamer.run import dream_request, dream_run
 from memories.models import DreamTrigger
 from memories.services.knowledge import knowledge_close, knowledge_create
 from memories.services.memories import memory_archive, memory_create, memory_update
+from pipeline.dreamer.run import dream_request, dream_run
 from spirits.tests.factories import SpiritFactory
 from teams.actors import Actor
 from teams.tests.admin_utils import message_texts, run_action

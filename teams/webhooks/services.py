@@ -24,6 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from elephantasm.queueing import send_after_commit
 from teams.models import Team
 
 from . import signing
@@ -31,6 +32,7 @@ from .models import WebhookAttempt, WebhookDelivery, WebhookStatus
 
 logger = logging.getLogger(__name__)
 
+DELIVER_TASK = "teams.webhooks.deliver"  # its queue: settings.CELERY_TASK_ROUTES
 RETRYABLE_STATUSES = frozenset({408, 429})
 EXCERPT_BYTES = 500
 
@@ -75,10 +77,9 @@ def webhook_emit(
 
 
 def _enqueue(delivery: WebhookDelivery, number: int = 1) -> None:
-    from .tasks import deliver_webhook  # tasks imports this module
-
-    args = (str(delivery.pk), delivery.cycle, number)
-    transaction.on_commit(lambda: deliver_webhook.delay(*args), robust=True)
+    """Attempt `number` of the delivery once this transaction commits (sent by name: teams sits
+    below the pipeline wing, so it sends its one task itself)."""
+    send_after_commit(DELIVER_TASK, str(delivery.pk), delivery.cycle, number)
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from elephantasm.tasks import SAFE_DELIVERY
 from . import services
 
 
-@shared_task(bind=True, name="teams.webhooks.deliver", queue="webhooks", **SAFE_DELIVERY)
+@shared_task(bind=True, name=services.DELIVER_TASK, **SAFE_DELIVERY)
 def deliver_webhook(self, delivery_id: str, cycle: int, number: int) -> str:
     """Attempt `number` of the delivery; on a network error, 5xx, 408 or 429 schedule the next
     with exponential backoff until WEBHOOK_MAX_ATTEMPTS, then the delivery is "failed"."""
@@ -24,7 +24,7 @@ def deliver_webhook(self, delivery_id: str, cycle: int, number: int) -> str:
     return outcome.state
 
 
-@shared_task(bind=True, name="teams.webhooks.sweep", queue="maintenance", **SAFE_DELIVERY)
+@shared_task(bind=True, name="teams.webhooks.sweep", **SAFE_DELIVERY)
 def webhooks_sweep(self) -> int:
     """Re-enqueue pending deliveries whose task was lost. Returns how many."""
     due = services.webhooks_due()

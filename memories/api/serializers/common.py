@@ -6,82 +6,21 @@ the services' (they validate again with full_clean and log the audit entry).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from elephantasm.api.fields import (
+    RejectUnknownFieldsMixin,
+    StrictCharField,
+    StrictUUIDField,
+)
 from elephantasm.validators import metadata_problem
-from events.api.fields import StrictUUIDField
-from events.models import Event
+from events.models import EVENT_QUOTED_FIELDS, Event
 
 REASON_MAX_CHARS = 2000
 IDS_MAX = 1000
-
-
-class StrictInputMixin:
-    """Refuse body keys the serializer does not accept, naming them (DRF drops them silently)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(str(key) for key in data if key not in writable)
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: ["Unknown or read-only field."] for name in unknown}
-                )
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer (DRF would take "5" and 5.0)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictCharField(serializers.CharField):
-    """Text must be a JSON string (DRF would turn 12 into "12")."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictFloatField(serializers.FloatField):
-    """A number must be a JSON number (DRF would take true as 1.0 and "0.5" as 0.5)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """A flag must be JSON true or false (DRF would take "yes", "on", 1 and "0")."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
-
-
-class StrictModelSerializer(StrictInputMixin, serializers.ModelSerializer):
-    """A body serializer from model fields: unknown keys refused, JSON types not coerced."""
-
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.CharField: StrictCharField,
-        models.TextField: StrictCharField,
-        models.FloatField: StrictFloatField,
-        models.BooleanField: StrictBooleanField,
-        models.UUIDField: StrictUUIDField,
-    }
 
 
 def named_choice_field(component_name: str, choices) -> type[serializers.ChoiceField]:
@@ -129,7 +68,7 @@ def id_list_field(
     )
 
 
-class ReasonSerializer(StrictInputMixin, serializers.Serializer):
+class ReasonSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Body of the operations that take nothing but an optional reason."""
 
     reason = reason_field()
@@ -174,17 +113,5 @@ class ProvenanceEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Event
-        fields = [
-            "id",
-            "spirit_id",
-            "event_type",
-            "role",
-            "author",
-            "content",
-            "meta_summary",
-            "occurred_at",
-            "session_id",
-            "source_uri",
-            "link_strength",
-        ]
+        fields = ["id", "spirit_id", *EVENT_QUOTED_FIELDS, "link_strength"]
         read_only_fields = fields

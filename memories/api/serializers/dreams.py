@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from elephantasm.api.fields import RejectUnknownFieldsMixin
 from memories.models import DreamAction, DreamSession
 
-from .common import ReasonSerializer, StrictInputMixin
+from .common import ReasonSerializer
 
 
 class DreamSessionSerializer(serializers.ModelSerializer):
@@ -48,7 +49,7 @@ class DreamActionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DreamRequestSerializer(StrictInputMixin, serializers.Serializer):
+class DreamRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Body of POST /spirits/{id}/dreams/: empty (or no body); any key is a 400."""
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from elephantasm.api.fields import RejectUnknownFieldsMixin
 from memories.models import Identity
 
-from .common import StrictInputMixin, json_object, reason_field
+from .common import json_object, reason_field
 
 
 class IdentitySerializer(serializers.ModelSerializer):
@@ -29,7 +30,7 @@ class IdentitySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IdentityWriteSerializer(StrictInputMixin, serializers.Serializer):
+class IdentityWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """PUT: `document` replaces the identity. PATCH: its top-level keys replace those keys
     (without `document`, nothing changes)."""
 

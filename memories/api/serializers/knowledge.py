@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from elephantasm.api.fields import RejectUnknownFieldsMixin, StrictModelSerializer, StrictUUIDField
 from memories.models import Knowledge, Lesson, LessonStatus
 from memories.models.knowledge import KnowledgeSource
 from memories.services.knowledge import EDITABLE_FIELDS as KNOWLEDGE_FIELDS
 from memories.services.lessons import EDITABLE_FIELDS as LESSON_FIELDS
 
-from .common import (
-    StrictInputMixin,
-    StrictModelSerializer,
-    StrictUUIDField,
-    id_list_field,
-    named_choice_field,
-    reason_field,
-)
+from .common import id_list_field, named_choice_field, reason_field
 
 KnowledgeSourceField = named_choice_field("KnowledgeSourceEnum", KnowledgeSource.choices)
 LessonStatusField = named_choice_field("LessonStatusEnum", LessonStatus.choices)
@@ -97,7 +91,7 @@ class LessonCreateSerializer(LessonUpdateSerializer):
         fields = ["spirit_id", *LESSON_FIELDS, "memory_ids", "reason"]
 
 
-class KnowledgeCloseSerializer(StrictInputMixin, serializers.Serializer):
+class KnowledgeCloseSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Body of POST /knowledge/{id}/close/."""
 
     superseded_by_id = StrictUUIDField(

@@ -5,20 +5,16 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from elephantasm.api.fields import (
+    RejectUnknownFieldsMixin,
+    StrictCharField,
+    StrictModelSerializer,
+    StrictUUIDField,
+)
 from memories.models import Memory, MemorySource, MemoryStatus
 from memories.services.memories import EDITABLE_FIELDS
 
-from .common import (
-    IDS_MAX,
-    StrictCharField,
-    StrictInputMixin,
-    StrictModelSerializer,
-    StrictUUIDField,
-    id_list_field,
-    json_object,
-    named_choice_field,
-    reason_field,
-)
+from .common import IDS_MAX, id_list_field, json_object, named_choice_field, reason_field
 
 TAGS_MAX = 100
 PARTS_MAX = 50
@@ -162,7 +158,7 @@ class MemorySupersedeSerializer(MemoryFieldsSerializer):
     """The new version: fields left out are copied from the memory it replaces."""
 
 
-class DisputeSerializer(StrictInputMixin, serializers.Serializer):
+class DisputeSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     conflicting_id = StrictUUIDField(
         help_text="Another memory of the same spirit that this one conflicts with."
     )
@@ -179,7 +175,7 @@ class SplitPartSerializer(MemoryFieldsSerializer):
         extra_kwargs = {}
 
 
-class MemorySplitSerializer(StrictInputMixin, serializers.Serializer):
+class MemorySplitSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     parts = SplitPartSerializer(
         many=True,
         min_length=2,

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from elephantasm.api.fields import (
+    RejectUnknownFieldsMixin,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from memories.packs import LAYERS, PRESETS
 from memories.packs.compiler import MAX_TOKENS_MAX, MAX_TOKENS_MIN, QUERY_MAX_CHARS
 from memories.packs.presets import LIMIT_MAX
 
-from .common import (
-    StrictCharField,
-    StrictFloatField,
-    StrictInputMixin,
-    StrictIntegerField,
-    named_choice_field,
-)
+from .common import named_choice_field
 
 PresetField = named_choice_field("PackPresetEnum", [(p, p) for p in PRESETS])
 LayerField = named_choice_field("PackLayerEnum", [(n, n) for n in LAYERS])
 
 
-class PackLimitsSerializer(StrictInputMixin, serializers.Serializer):
+class PackLimitsSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Most items per layer (0 leaves a layer out); default: the preset's."""
 
     identity = StrictIntegerField(required=False, min_value=0, max_value=LIMIT_MAX)
@@ -31,7 +31,7 @@ class PackLimitsSerializer(StrictInputMixin, serializers.Serializer):
     memories = StrictIntegerField(required=False, min_value=0, max_value=LIMIT_MAX)
 
 
-class PackWeightsSerializer(StrictInputMixin, serializers.Serializer):
+class PackWeightsSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Weights of the score's terms (0-1); default: the preset's."""
 
     importance = StrictFloatField(required=False, min_value=0, max_value=1)
@@ -41,7 +41,7 @@ class PackWeightsSerializer(StrictInputMixin, serializers.Serializer):
     similarity = StrictFloatField(required=False, min_value=0, max_value=1)
 
 
-class PackRequestSerializer(StrictInputMixin, serializers.Serializer):
+class PackRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     query = StrictCharField(
         required=False,
         allow_blank=True,

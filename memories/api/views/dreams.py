@@ -17,9 +17,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from elephantasm.api.viewsets import TeamScopedViewSet
-from memories.dreamer.rollback import dream_rollback
-from memories.dreamer.run import dream_request
 from memories.models import DreamSession, DreamTrigger
+from pipeline.dreamer.rollback import dream_rollback
+from pipeline.dreamer.run import dream_request
 from spirits.models import Spirit
 
 from ..serializers.dreams import (

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from elephantasm.api.viewsets import TeamScopedViewSet
-from memories.pipeline import pipeline_status
+from pipeline.status import pipeline_status
 from spirits.models import Spirit
 
 from .base import NOT_FOUND

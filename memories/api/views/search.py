@@ -13,6 +13,13 @@ from rest_framework.response import Response
 
 from elephantasm.ai.http import PermanentProviderError, TransientProviderError
 from elephantasm.api.errors import ApplicationError, ErrorCode
+from elephantasm.api.fields import (
+    RejectUnknownFieldsMixin,
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from elephantasm.api.viewsets import TeamScopedViewSet
 from memories.retrieval import SearchQuery, search
 from memories.retrieval.query import (
@@ -29,14 +36,7 @@ from memories.retrieval.query import (
 from spirits.models import Spirit
 from teams.models import Role
 
-from ..serializers.common import (
-    StrictBooleanField,
-    StrictCharField,
-    StrictFloatField,
-    StrictInputMixin,
-    StrictIntegerField,
-    named_choice_field,
-)
+from ..serializers.common import named_choice_field
 from .base import ERRORS
 
 LIST_MAX = 50
@@ -68,7 +68,7 @@ def _list(child, help_text: str) -> serializers.ListField:
     )
 
 
-class SearchSerializer(StrictInputMixin, serializers.Serializer):
+class SearchSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     query = StrictCharField(max_length=QUERY_MAX_CHARS, help_text="What to look for.")
     k = StrictIntegerField(
         required=False, default=10, min_value=1, max_value=K_MAX, help_text="Hits returned."

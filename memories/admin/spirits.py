@@ -1,0 +1,85 @@
+"""The spirit's curation actions in the admin: "Dream now" and "Purge selected spirits".
+
+The spirits app knows nothing of memories, so this app extends the spirit admin with the actions
+that change what it owns: the registered SpiritAdmin is this subclass of spirits.admin's.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+
+from elephantasm.api.errors import ApplicationError
+from pipeline.dreamer.run import dream_request
+from spirits import admin as spirits_admin
+from spirits.models import Spirit
+from teams.actors import Actor
+from teams.models import Role
+
+from ..models import DreamTrigger
+from ..services.purge import spirit_purge
+
+admin.site.unregister(Spirit)
+
+
+@admin.register(Spirit)
+class SpiritAdmin(spirits_admin.SpiritAdmin):
+    actions = [*spirits_admin.SpiritAdmin.actions, "dream_now", "purge_selected"]
+    # Purging is for owners; dreaming (it curates memories) for members.
+    admin_roles = {
+        **spirits_admin.SpiritAdmin.admin_roles,
+        "purge": Role.OWNER,
+        "dream": Role.MEMBER,
+    }
+
+    def has_dream_permission(self, request) -> bool:
+        return self.has_view_permission(request) and self.role_allows(request, "dream")
+
+    @admin.action(
+        description="Dream now (queue a dream of each selected spirit)", permissions=["dream"]
+    )
+    def dream_now(self, request, queryset):
+        actor = Actor.for_user(request.user)
+        queued = 0
+        for spirit in queryset.filter(deleted_at__isnull=True):
+            try:
+                dream_request(spirit=spirit, trigger=DreamTrigger.ADMIN, actor=actor)
+                queued += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{spirit}: {exc.message}", messages.WARNING)
+        if queued:
+            self.message_user(request, f"Queued {queued} dream(s).", messages.SUCCESS)
+
+    def has_purge_permission(self, request) -> bool:
+        # Owners (of the selected spirits' teams: see response_action) with delete permission.
+        return self.has_delete_permission(request) and self.role_allows(request, "purge")
+
+    @admin.action(description="Purge selected spirits (permanent)", permissions=["purge"])
+    def purge_selected(self, request, queryset):
+        """A confirmation page first (like Django's delete); then `spirit_purge` for each."""
+        spirits = list(queryset.select_related("team").order_by("name"))
+        if request.POST.get("post") != "yes":
+            rows = [
+                {
+                    "spirit": spirit,
+                    "events": spirit.events(manager="all_objects").count(),
+                    "memories": spirit.memories(manager="all_objects").count(),
+                    "knowledge": spirit.knowledge(manager="all_objects").count(),
+                    "lessons": spirit.lessons(manager="all_objects").count(),
+                }
+                for spirit in spirits
+            ]
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Purge spirits permanently?",
+                "opts": self.opts,
+                "rows": rows,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/spirits/purge_confirmation.html", context)
+        actor = Actor.for_user(request.user)
+        for spirit in spirits:
+            spirit_purge(spirit=spirit, actor=actor, confirm=str(spirit.pk))
+        self.message_user(
+            request, f"Purged {len(spirits)} spirit(s) permanently.", messages.SUCCESS
+        )
+        return None

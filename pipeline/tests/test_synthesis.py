@@ -1,0 +1,267 @@
+"""Synthesis (pipeline.synthesis): the gate, episodes, the memories written, and exactly-once."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from events.models import Event
+from events.tests.factories import EventFactory
+from memories.models import AuditEntry, Memory, MemoryEvent
+from pipeline.synthesis import synthesis_due, synthesize_spirit
+
+T0 = datetime(2025, 1, 2, 3, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def configure(spirit, **synthesis) -> None:
+    spirit.config = {"synthesis": synthesis}
+    spirit.save()
+
+
+def only(**weights) -> dict:
+    """A config where only the given weights count (the others are 0)."""
+    return {"time_weight": 0, "event_weight": 0, "token_weight": 0, **weights}
+
+
+# --- The gate --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_gate_is_not_due_without_pending_events(spirit):
+    gate = synthesis_due(spirit, now=at(1000))
+    assert (gate.due, gate.score) == (False, 0.0)
+
+
+@pytest.mark.django_db
+def test_gate_time_term_grows_with_the_age_of_the_oldest_pending_event(spirit):
+    configure(spirit, **only(time_weight=1), max_idle_minutes=60, threshold=1)
+    EventFactory(spirit=spirit, occurred_at=at(0))
+
+    half = synthesis_due(spirit, now=at(30))
+    assert half.score == pytest.approx(0.5)
+    assert half.reasons["time"] == pytest.approx(0.5)
+    assert not half.due
+    assert synthesis_due(spirit, now=at(60)).due
+    assert synthesis_due(spirit, now=at(600)).score == pytest.approx(1.0)  # capped
+
+
+@pytest.mark.django_db
+def test_gate_event_term_counts_pending_events_only(spirit):
+    configure(spirit, **only(event_weight=0.5), max_pending_events=4, threshold=0.5)
+    EventFactory.create_batch(2, spirit=spirit, occurred_at=at(0))
+    EventFactory(spirit=spirit, occurred_at=at(0), synthesized_at=at(1))
+    EventFactory(spirit=spirit, occurred_at=at(0), deleted_at=at(1))
+
+    gate = synthesis_due(spirit, now=at(0))
+    assert gate.reasons["events"] == pytest.approx(0.25)
+    assert not gate.due
+    EventFactory.create_batch(2, spirit=spirit, occurred_at=at(0))
+    assert synthesis_due(spirit, now=at(0)).due
+
+
+@pytest.mark.django_db
+def test_gate_token_term_sums_pending_tokens(spirit):
+    configure(spirit, **only(token_weight=0.8), max_pending_tokens=100, threshold=0.4)
+    EventFactory(spirit=spirit, occurred_at=at(0), token_count=40)
+
+    gate = synthesis_due(spirit, now=at(0))
+    assert gate.reasons["tokens"] == pytest.approx(0.32)
+    assert not gate.due
+    EventFactory(spirit=spirit, occurred_at=at(0), token_count=500)
+    gate = synthesis_due(spirit, now=at(0))
+    assert gate.score == pytest.approx(0.8)  # capped at the weight
+    assert gate.due
+
+
+@pytest.mark.django_db
+def test_gate_adds_the_weighted_terms_against_the_threshold(spirit):
+    configure(
+        spirit,
+        time_weight=0.3,
+        event_weight=0.4,
+        token_weight=0.3,
+        max_idle_minutes=10,
+        max_pending_events=10,
+        max_pending_tokens=100,
+        threshold=0.5,
+    )
+    EventFactory.create_batch(5, spirit=spirit, occurred_at=at(0), token_count=10)
+
+    gate = synthesis_due(spirit, now=at(5))  # 0.3*0.5 + 0.4*0.5 + 0.3*0.5
+    assert gate.score == pytest.approx(0.5)
+    assert gate.due
+
+
+@pytest.mark.django_db
+def test_gate_is_never_due_when_synthesis_is_disabled(spirit):
+    configure(spirit, enabled=False, threshold=0.01)
+    EventFactory.create_batch(50, spirit=spirit, occurred_at=at(0), token_count=1000)
+
+    assert not synthesis_due(spirit, now=at(10_000)).due
+    assert synthesize_spirit(spirit_id=spirit.pk, now=at(10_000), force=True) == []
+
+
+@pytest.mark.django_db
+def test_synthesize_does_nothing_until_the_gate_is_due(spirit):
+    configure(spirit, **only(event_weight=1), max_pending_events=3, threshold=1)
+    EventFactory.create_batch(2, spirit=spirit, occurred_at=at(0))
+
+    assert synthesize_spirit(spirit_id=spirit.pk, now=at(0)) == []
+    assert not Memory.objects.exists()
+    EventFactory(spirit=spirit, occurred_at=at(1))
+    assert len(synthesize_spirit(spirit_id=spirit.pk, now=at(1))) == 1
+
+
+# --- Episodes and memories -------------------------------------------------------------------
+
+
+def linked(memory) -> set:
+    return set(memory.event_links.values_list("event_id", flat=True))
+
+
+@pytest.mark.django_db
+def test_episodes_split_by_session_and_by_time_gaps(spirit):
+    configure(spirit, episode_gap_minutes=30)
+    a1 = EventFactory(spirit=spirit, session_id="a", occurred_at=at(0))
+    b1 = EventFactory(spirit=spirit, session_id="b", occurred_at=at(5))
+    a2 = EventFactory(spirit=spirit, session_id="a", occurred_at=at(30))  # gap 30: same episode
+    a3 = EventFactory(spirit=spirit, session_id="a", occurred_at=at(61))  # gap 31: new episode
+    n1 = EventFactory(spirit=spirit, session_id="", occurred_at=at(100))
+    n2 = EventFactory(spirit=spirit, session_id="", occurred_at=at(200))
+
+    memories = synthesize_spirit(spirit_id=spirit.pk, now=at(300), force=True)
+
+    assert [linked(m) for m in memories] == [
+        {a1.pk, a2.pk},
+        {b1.pk},
+        {a3.pk},
+        {n1.pk},
+        {n2.pk},
+    ]
+    assert [m.subject for m in memories] == ["a", "b", "a", "", ""]
+
+
+@pytest.mark.django_db
+def test_memory_is_an_extractive_digest_with_provenance_time_span_and_importance(spirit):
+    first = EventFactory(
+        spirit=spirit,
+        role="user",
+        content="My sister Ana lives in Lisbon.",
+        occurred_at=at(0),
+        importance_score=0.4,
+    )
+    second = EventFactory(
+        spirit=spirit,
+        role="",
+        event_type="tool.call",
+        content="raw tool payload " * 10,
+        meta_summary="Looked up the weather in Lisbon.",
+        occurred_at=at(3),
+        importance_score=0.9,
+    )
+
+    [memory] = synthesize_spirit(spirit_id=spirit.pk, now=at(10), force=True)
+
+    memory.refresh_from_db()
+    assert memory.content == (
+        "user: My sister Ana lives in Lisbon.\ntool.call: Looked up the weather in Lisbon."
+    )
+    assert memory.summary.startswith("user: My sister Ana lives in Lisbon.")
+    assert len(memory.summary) <= 200
+    assert memory.memory_type == "episodic"
+    assert memory.source_type == "extraction"
+    assert memory.subject == "s-1"
+    assert memory.importance == pytest.approx(0.9)
+    assert memory.confidence == pytest.approx(0.7)
+    assert (memory.time_start, memory.time_end) == (at(0), at(3))
+    assert linked(memory) == {first.pk, second.pk}
+    entry = AuditEntry.objects.get(object_id=memory.pk)
+    assert entry.actor_type == "system"
+    assert entry.reason == "synthesis of 2 events"
+    assert set(Event.objects.values_list("synthesized_at", flat=True)) == {at(10)}
+
+
+@pytest.mark.django_db
+def test_importance_defaults_to_a_half_and_long_lines_are_trimmed(spirit):
+    EventFactory(spirit=spirit, content="word " * 1000, importance_score=None, occurred_at=at(0))
+
+    [memory] = synthesize_spirit(spirit_id=spirit.pk, now=at(1), force=True)
+
+    assert memory.importance == pytest.approx(0.5)
+    assert len(memory.content) <= 520
+    assert memory.content.endswith("…")
+
+
+@pytest.mark.django_db
+def test_events_are_never_synthesized_twice(spirit):
+    EventFactory.create_batch(3, spirit=spirit, occurred_at=at(0))
+
+    assert len(synthesize_spirit(spirit_id=spirit.pk, now=at(1), force=True)) == 1
+    assert synthesize_spirit(spirit_id=spirit.pk, now=at(2), force=True) == []
+
+    late = EventFactory(spirit=spirit, occurred_at=at(3))
+    [memory] = synthesize_spirit(spirit_id=spirit.pk, now=at(4), force=True)
+    assert linked(memory) == {late.pk}
+    assert MemoryEvent.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_run_takes_at_most_limit_events_oldest_first(spirit):
+    events = [EventFactory(spirit=spirit, occurred_at=at(i)) for i in range(5)]
+
+    [memory] = synthesize_spirit(spirit_id=spirit.pk, now=at(9), force=True, limit=3)
+
+    assert linked(memory) == {e.pk for e in events[:3]}
+    assert Event.objects.filter(synthesized_at__isnull=True).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_deleted_spirit_is_not_synthesized(spirit):
+    EventFactory(spirit=spirit, occurred_at=at(0))
+    spirit.deleted_at = at(1)
+    spirit.save()
+
+    assert synthesize_spirit(spirit_id=spirit.pk, now=at(2), force=True) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_workers_link_every_event_exactly_once(spirit):
+    # Many sessions make many episodes, so each run spends time writing while the other runs.
+    events = [
+        EventFactory(spirit=spirit, session_id=f"s{i % 15}", occurred_at=at(i)) for i in range(60)
+    ]
+    barrier = threading.Barrier(2)
+    results: list[list] = []
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            results.append(synthesize_spirit(spirit_id=spirit.pk, force=True))
+        except BaseException as exc:  # reported to the test thread below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert len(results) == 2
+    per_run = [{pk for m in run for pk in linked(m)} for run in results]
+    assert per_run[0].isdisjoint(per_run[1])
+    counts = Counter(MemoryEvent.objects.values_list("event_id", flat=True))
+    assert set(counts) == {e.pk for e in events}
+    assert set(counts.values()) == {1}
+    assert not Event.objects.filter(synthesized_at__isnull=True).exists()
