@@ -1,4 +1,4 @@
-"""What every Celery task of the project shares (house rules: ARCHITECTURE.md, Background work)."""
+"""What every Celery task of the project shares (docs/decisions.md, Background work)."""
 
 from django.db import InterfaceError, OperationalError
 
