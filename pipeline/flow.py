@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
@@ -28,6 +29,7 @@ import redis
 from celery.result import AsyncResult
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from elephantasm import queueing
 
@@ -123,16 +125,43 @@ def enqueue_synthesis(spirit_id: UUID | str) -> None:
     transaction.on_commit(lambda: _trigger_synthesis(sid), robust=True)
 
 
+def enqueue_synthesis_check(spirit_id: UUID | str, at: datetime) -> bool:
+    """A synthesis of the spirit at `at` (when its gate will be due by time alone), unless a
+    check is already scheduled no later than that (Redis holds the time of the next check, apart
+    from ingest's debounce, so new events still trigger their quick run). Sent at once, not after
+    commit: call it outside a transaction. Returns whether one was sent."""
+    sid = str(spirit_id)
+    now = timezone.now()
+    delay = max(1, math.ceil((at - now).total_seconds()))
+    try:
+        client = _debounce_client()
+        scheduled = client.get(_recheck_key(sid))
+        if scheduled is not None and now.timestamp() < float(scheduled) <= at.timestamp() + 1:
+            return False
+        client.set(_recheck_key(sid), str(now.timestamp() + delay), ex=delay + 60)
+    except redis.RedisError:
+        return False  # the sweep checks every spirit with pending events anyway
+    queueing.send(SYNTHESIZE_SPIRIT, sid, countdown=delay)
+    return True
+
+
+def _recheck_key(spirit_id: str) -> str:
+    return f"elephantasm:synthesis:recheck:{spirit_id}"
+
+
 def clear_synthesis_trigger(spirit_id: str) -> None:
     """A synthesis run started: the next event may trigger another."""
     with contextlib.suppress(redis.RedisError):  # the key only debounces; it expires anyway
         _debounce_client().delete(_debounce_key(spirit_id))
 
 
-def enqueue_synthesis_now(spirit_id: UUID | str) -> None:
+def enqueue_synthesis_now(spirit_id: UUID | str, *, force: bool = False) -> None:
     """After commit, a synthesis of the spirit without debounce (a full batch's next run, the
-    sweep)."""
-    queueing.send_after_commit(SYNTHESIZE_SPIRIT, str(spirit_id))
+    sweep; `force`: whatever its gate says, as a person asked)."""
+    if force:
+        queueing.send_after_commit(SYNTHESIZE_SPIRIT, str(spirit_id), True)
+    else:
+        queueing.send_after_commit(SYNTHESIZE_SPIRIT, str(spirit_id))
 
 
 # --- Extraction and identity ----------------------------------------------------------------------

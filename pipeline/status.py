@@ -223,7 +223,13 @@ def pipeline_status(spirit: Spirit) -> dict[str, Any]:
             "enabled": cfg["synthesis"]["enabled"],
             "pending": events["unsynthesized"],
             "pending_tokens": events["pending_tokens"] or 0,
-            "gate": {"due": gate.due, "score": round(gate.score, 4), "reasons": gate.reasons},
+            "gate": {
+                "due": gate.due,
+                "triggers": list(gate.triggers),
+                "due_at": gate.due_at,
+                "score": round(gate.score, 4),
+                "reasons": gate.reasons,
+            },
             "last_run_at": events["last_synthesized"],
         },
         "extraction": {

@@ -35,7 +35,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Count, Min, Sum
+from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
 from elephantasm.ai.llm import (
@@ -49,7 +49,7 @@ from memories.services.memories import memory_create
 from spirits.models import Spirit
 from teams.actors import Actor
 
-from .flow import enqueue_extraction
+from .flow import enqueue_extraction, enqueue_synthesis_now
 from .llm_calls import language_model
 from .prompts import SYNTHESIS_SCHEMA, SYNTHESIS_SYSTEM, clean, episode_prompt
 
@@ -67,6 +67,10 @@ class GateResult:
     due: bool
     score: float
     reasons: dict[str, float]
+    # Which conditions hold now ("idle", "events", "tokens", "wait", "score"); any one is enough.
+    triggers: tuple[str, ...] = ()
+    # When the gate will be due by time alone ("idle" or "wait") if nothing else happens.
+    due_at: datetime | None = None
 
 
 def pending_events(spirit_id: UUID | str):
@@ -75,43 +79,93 @@ def pending_events(spirit_id: UUID | str):
 
 
 def _score(
-    cfg: dict[str, Any], *, count: int, tokens: int, oldest: datetime | None, now: datetime
+    cfg: dict[str, Any],
+    *,
+    count: int,
+    tokens: int,
+    oldest: datetime | None,
+    newest: datetime | None,
+    now: datetime,
 ) -> GateResult:
     if not cfg["enabled"] or count == 0:
         return GateResult(False, 0.0, {"time": 0.0, "events": 0.0, "tokens": 0.0})
-    idle_minutes = max(0.0, (now - oldest).total_seconds() / 60) if oldest else 0.0
+    waited = max(0.0, (now - oldest).total_seconds() / 60) if oldest else 0.0
+    quiet = max(0.0, (now - newest).total_seconds() / 60) if newest else 0.0
     reasons = {
-        "time": cfg["time_weight"] * min(1.0, idle_minutes / cfg["max_idle_minutes"]),
+        "time": cfg["time_weight"] * min(1.0, waited / cfg["max_idle_minutes"]),
         "events": cfg["event_weight"] * min(1.0, count / cfg["max_pending_events"]),
         "tokens": cfg["token_weight"] * min(1.0, tokens / cfg["max_pending_tokens"]),
     }
     score = sum(reasons.values())
-    return GateResult(score >= cfg["threshold"], score, reasons)
+    holds = {
+        "idle": quiet >= cfg["idle_minutes"],
+        "events": count >= cfg["max_pending_events"],
+        "tokens": tokens >= cfg["max_pending_tokens"],
+        "wait": waited >= cfg["max_wait_minutes"],
+        "score": score >= cfg["threshold"],
+    }
+    triggers = tuple(name for name, held in holds.items() if held)
+    due_at = None
+    if newest is not None and oldest is not None:
+        due_at = min(
+            newest + timedelta(minutes=cfg["idle_minutes"]),
+            oldest + timedelta(minutes=cfg["max_wait_minutes"]),
+        )
+    return GateResult(bool(triggers), score, reasons, triggers, due_at)
 
 
 def synthesis_due(spirit: Spirit, now: datetime | None = None) -> GateResult:
-    """Whether `spirit` has accumulated enough pending events to synthesize them.
+    """Whether `spirit`'s pending events should be synthesized now.
 
-    With the spirit's `synthesis` config (spirits.config)::
+    Due when any one of these holds (the spirit's `synthesis` config, spirits.config):
+
+    - "idle": the newest pending event is `idle_minutes` old (the conversation went quiet);
+    - "events": `max_pending_events` events are pending;
+    - "tokens": `max_pending_tokens` tokens are pending;
+    - "wait": the oldest pending event is `max_wait_minutes` old;
+    - "score": the weighted score reaches `threshold`::
 
         score = time_weight  * min(1, minutes since the oldest pending event / max_idle_minutes)
               + event_weight * min(1, pending events / max_pending_events)
               + token_weight * min(1, pending tokens / max_pending_tokens)
 
-    Due when score >= threshold. Never due when `enabled` is false or nothing is pending.
-    `reasons` holds each weighted term ("time", "events", "tokens").
+    Never due when `enabled` is false, the spirit is not active, or nothing is pending.
+    `reasons` holds each weighted term, `triggers` the conditions that hold, `due_at` when time
+    alone will make it due.
     """
     now = now or timezone.now()
     agg = pending_events(spirit.pk).aggregate(
-        count=Count("id"), tokens=Sum("token_count"), oldest=Min("occurred_at")
+        count=Count("id"),
+        tokens=Sum("token_count"),
+        oldest=Min("occurred_at"),
+        newest=Max("occurred_at"),
     )
     return _score(
         spirit.effective_config["synthesis"],
         count=agg["count"],
         tokens=agg["tokens"] or 0,
         oldest=agg["oldest"],
+        newest=agg["newest"],
         now=now,
     )
+
+
+def synthesis_request(*, spirit: Spirit) -> int:
+    """Queue a synthesis of the spirit now, whatever its gate says (a person asked: the API's
+    POST /spirits/{id}/synthesize/, the admin's action). Returns how many events are pending."""
+    pending = pending_events(spirit.pk).count()
+    enqueue_synthesis_now(spirit.pk, force=True)
+    return pending
+
+
+def due_at(*, spirit_id: UUID | str) -> datetime | None:
+    """When the spirit's gate will be due by time alone, if it is not due now and something is
+    pending (None otherwise: nothing to wait for, or due already, or the spirit is not active)."""
+    spirit = Spirit.objects.filter(pk=spirit_id).first()
+    if spirit is None:
+        return None
+    gate = synthesis_due(spirit)
+    return None if gate.due else gate.due_at
 
 
 def group_episodes(events: Sequence[Event], gap_minutes: int) -> list[list[Event]]:
@@ -259,7 +313,8 @@ def _gate(cfg: dict[str, Any], events: Sequence[Event], now: datetime) -> GateRe
         cfg,
         count=len(events),
         tokens=sum(e.token_count for e in events),
-        oldest=events[0].occurred_at,
+        oldest=min(e.occurred_at for e in events),
+        newest=max(e.occurred_at for e in events),
         now=now,
     )
 

@@ -76,6 +76,10 @@ def synthesize_spirit(self, spirit_id: str, force: bool = False) -> int:
     flow.enqueue_embedding("memories.memory", [m.pk for m in memories])
     if memories and sum(m.metadata["synthesis"]["event_count"] for m in memories) >= limit:
         flow.enqueue_synthesis_now(spirit_id)
+    elif not memories:
+        due_at = synthesis.due_at(spirit_id=spirit_id)
+        if due_at is not None:  # not yet: look again when time alone makes it due
+            flow.enqueue_synthesis_check(spirit_id, due_at)
     return len(memories)
 
 

@@ -30,6 +30,8 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 "max_pending_events": _positive_int,
                 "max_pending_tokens": _positive_int,
                 "max_idle_minutes": _positive_int,
+                "idle_minutes": _positive_int,
+                "max_wait_minutes": _positive_int,
                 "episode_gap_minutes": _positive_int,
             },
         },
@@ -78,14 +80,20 @@ CONFIG_SCHEMA: dict[str, Any] = {
 }
 
 DEFAULT_CONFIG: dict[str, Any] = {
+    # Synthesis is due when any one of these holds (pipeline.synthesis.synthesis_due): the
+    # spirit has been quiet for idle_minutes (a conversation ended), max_pending_events or
+    # max_pending_tokens are pending, the oldest pending event waited max_wait_minutes, or the
+    # weighted score (time, events, tokens) reaches threshold.
     "synthesis": {
         "enabled": True,
+        "idle_minutes": 10,
+        "max_pending_events": 20,
+        "max_pending_tokens": 2000,
+        "max_wait_minutes": 60,
         "time_weight": 0.3,
         "event_weight": 0.4,
         "token_weight": 0.3,
         "threshold": 1.0,
-        "max_pending_events": 20,
-        "max_pending_tokens": 4000,
         "max_idle_minutes": 30,
         "episode_gap_minutes": 30,
     },

@@ -1,4 +1,5 @@
-"""The spirit's curation actions in the admin: "Dream now" and "Purge selected spirits".
+"""The spirit's curation actions in the admin: "Synthesize now", "Dream now" and "Purge selected
+spirits".
 
 The spirits app knows nothing of memories, so this app extends the spirit admin with the actions
 that change what it owns: the registered SpiritAdmin is this subclass of spirits.admin's.
@@ -10,6 +11,7 @@ from django.template.response import TemplateResponse
 
 from elephantasm.api.errors import ApplicationError
 from pipeline.dreamer.run import dream_request
+from pipeline.synthesis import synthesis_request
 from spirits import admin as spirits_admin
 from spirits.models import Spirit
 from teams.actors import Actor
@@ -23,13 +25,30 @@ admin.site.unregister(Spirit)
 
 @admin.register(Spirit)
 class SpiritAdmin(spirits_admin.SpiritAdmin):
-    actions = [*spirits_admin.SpiritAdmin.actions, "dream_now", "purge_selected"]
+    actions = [*spirits_admin.SpiritAdmin.actions, "synthesize_now", "dream_now", "purge_selected"]
     # Purging is for owners; dreaming (it curates memories) for members.
     admin_roles = {
         **spirits_admin.SpiritAdmin.admin_roles,
         "purge": Role.OWNER,
         "dream": Role.MEMBER,
+        "synthesize": Role.MEMBER,
     }
+
+    def has_synthesize_permission(self, request) -> bool:
+        return self.has_view_permission(request) and self.role_allows(request, "synthesize")
+
+    @admin.action(
+        description="Synthesize now (queue a synthesis of each selected spirit's pending events)",
+        permissions=["synthesize"],
+    )
+    def synthesize_now(self, request, queryset):
+        spirits = list(queryset.filter(deleted_at__isnull=True))
+        pending = sum(synthesis_request(spirit=spirit) for spirit in spirits)
+        self.message_user(
+            request,
+            f"Queued a synthesis of {len(spirits)} spirit(s) ({pending} pending events).",
+            messages.SUCCESS,
+        )
 
     def has_dream_permission(self, request) -> bool:
         return self.has_view_permission(request) and self.role_allows(request, "dream")

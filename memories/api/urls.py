@@ -14,7 +14,7 @@ from .views.knowledge import KnowledgeViewSet
 from .views.lessons import LessonViewSet
 from .views.memories import MemoryViewSet
 from .views.packs import SpiritPacksViewSet
-from .views.pipeline import PipelineViewSet
+from .views.pipeline import PipelineViewSet, SynthesizeViewSet
 from .views.purge import SpiritPurgeViewSet
 from .views.search import SpiritSearchViewSet
 
@@ -47,6 +47,11 @@ urlpatterns = [
         "spirits/<uuid:spirit_id>/pipeline/",
         PipelineViewSet.as_view({"get": "retrieve"}),
         name="spirit-pipeline",
+    ),
+    path(
+        "spirits/<uuid:spirit_id>/synthesize/",
+        SynthesizeViewSet.as_view({"post": "create"}),
+        name="spirit-synthesize",
     ),
     path(
         "spirits/<uuid:spirit_id>/purge/",

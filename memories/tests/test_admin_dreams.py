@@ -152,3 +152,22 @@ def test_roll_back_acts_only_on_dreams_of_teams_where_the_staff_member_is_a_memb
     assert viewed.rolled_back_at is None and member_of.rolled_back_at is not None
     assert Memory.objects.get(pk=watched.pk).tier != MemoryTier.HOT
     assert Memory.objects.get(pk=mine.pk).tier == MemoryTier.HOT
+
+
+def test_synthesize_now_queues_a_forced_synthesis_per_selected_spirit(
+    admin_client, spirit, team, sent_tasks, django_capture_on_commit_callbacks
+):
+    forced = sent_tasks(flow.SYNTHESIZE_SPIRIT)
+    other = SpiritFactory(team=team)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(
+            admin_client,
+            "synthesize_now",
+            [spirit, other],
+            url_name="admin:spirits_spirit_changelist",
+            follow=True,
+        )
+
+    assert "Queued a synthesis of 2 spirit(s)" in response.content.decode()
+    assert sorted(forced) == sorted([(str(spirit.pk), True), (str(other.pk), True)])

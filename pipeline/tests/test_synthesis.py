@@ -26,9 +26,14 @@ def configure(spirit, **synthesis) -> None:
     spirit.save()
 
 
+# The conditions of time that make the gate due on their own, out of the way of a test of the
+# weighted score.
+NO_TRIGGERS = {"idle_minutes": 100_000, "max_wait_minutes": 100_000}
+
+
 def only(**weights) -> dict:
-    """A config where only the given weights count (the others are 0)."""
-    return {"time_weight": 0, "event_weight": 0, "token_weight": 0, **weights}
+    """A config where only the weighted score decides, and only the given weights count."""
+    return {**NO_TRIGGERS, "time_weight": 0, "event_weight": 0, "token_weight": 0, **weights}
 
 
 # --- The gate --------------------------------------------------------------------------------
@@ -85,6 +90,7 @@ def test_gate_token_term_sums_pending_tokens(spirit):
 def test_gate_adds_the_weighted_terms_against_the_threshold(spirit):
     configure(
         spirit,
+        **NO_TRIGGERS,
         time_weight=0.3,
         event_weight=0.4,
         token_weight=0.3,
@@ -265,3 +271,51 @@ def test_two_racing_workers_link_every_event_exactly_once(spirit):
     assert set(counts) == {e.pk for e in events}
     assert set(counts.values()) == {1}
     assert not Event.objects.filter(synthesized_at__isnull=True).exists()
+
+
+# --- The gate's conditions: any one is enough --------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_with_defaults_a_quiet_conversation_is_due_after_the_idle_time(spirit):
+    EventFactory.create_batch(6, spirit=spirit, occurred_at=at(0), token_count=20)
+
+    assert not synthesis_due(spirit, now=at(9)).due
+    gate = synthesis_due(spirit, now=at(10))
+    assert gate.due and gate.triggers == ("idle",)
+
+
+@pytest.mark.django_db
+def test_with_defaults_twenty_pending_events_are_due_at_once(spirit):
+    EventFactory.create_batch(20, spirit=spirit, occurred_at=at(0), token_count=10)
+
+    gate = synthesis_due(spirit, now=at(0))
+    assert gate.due and gate.triggers == ("events",)
+
+
+@pytest.mark.django_db
+def test_with_defaults_two_thousand_pending_tokens_are_due_at_once(spirit):
+    EventFactory.create_batch(2, spirit=spirit, occurred_at=at(0), token_count=1000)
+
+    gate = synthesis_due(spirit, now=at(0))
+    assert gate.due and gate.triggers == ("tokens",)
+
+
+@pytest.mark.django_db
+def test_a_conversation_that_never_pauses_is_due_when_its_oldest_event_waited_long_enough(spirit):
+    configure(spirit, max_wait_minutes=60)
+    for minute in range(0, 61, 5):  # an event every five minutes: never idle for ten
+        EventFactory(spirit=spirit, occurred_at=at(minute), token_count=5)
+
+    assert not synthesis_due(spirit, now=at(59)).due
+    assert synthesis_due(spirit, now=at(60)).triggers == ("wait",)
+
+
+@pytest.mark.django_db
+def test_the_gate_says_when_time_alone_makes_it_due(spirit):
+    EventFactory(spirit=spirit, occurred_at=at(0))
+    EventFactory(spirit=spirit, occurred_at=at(4))
+
+    gate = synthesis_due(spirit, now=at(5))
+    assert not gate.due
+    assert gate.due_at == at(14)  # the newest event, ten minutes later (idle_minutes)

@@ -196,3 +196,17 @@ def test_ingested_conversation_becomes_memories_with_provenance_in_a_real_worker
         assert memory.time_start <= memory.time_end
         assert memory.content.count("\n") == 2
     assert not Event.objects.filter(pk__in=ids, synthesized_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_a_run_that_is_not_due_yet_looks_again_when_time_alone_makes_it_due(spirit, sent_tasks):
+    checks = sent_tasks(flow.SYNTHESIZE_SPIRIT, lambda args, countdown: (args, countdown))
+    EventFactory.create_batch(2, spirit=spirit)  # just now: due once quiet for idle_minutes
+
+    assert tasks.synthesize_spirit(str(spirit.pk)) == 0
+    assert tasks.synthesize_spirit(str(spirit.pk)) == 0  # a check is scheduled: not a second
+
+    [(args, countdown)] = checks
+    assert args == (str(spirit.pk),)
+    assert 590 <= countdown <= 601  # idle_minutes (10) after the newest event
+    flow._debounce_client().delete(flow._recheck_key(str(spirit.pk)))
