@@ -4,6 +4,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchConfig, SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Func, Value
 from django.utils import timezone
 from pgvector.django import VectorField
 
@@ -56,6 +57,15 @@ EVENT_QUOTED_FIELDS = tuple(
 )
 
 
+ARRIVAL_SEQUENCE = "events_event_arrival_seq"
+NEXT_ARRIVAL = Func(
+    Value(ARRIVAL_SEQUENCE), function="nextval", output_field=models.BigIntegerField()
+)
+# Oldest first / newest first, ties on occurred_at broken by arrival.
+ARRIVAL_ORDER = ("occurred_at", "arrival")
+NEWEST_FIRST = ("-occurred_at", "-arrival")
+
+
 class Event(SoftDeleteModel):
     """Something a spirit lived through: a message, a tool call or result, a system note."""
 
@@ -84,6 +94,9 @@ class Event(SoftDeleteModel):
     enriched_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set by synthesis (pipeline.synthesis) when the event went into a memory; NULL = pending.
     synthesized_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The order events arrived in (ingest numbers a batch in its input order): what breaks ties
+    # on occurred_at everywhere (lists, session replay, synthesis, packs). See ARRIVAL_ORDER.
+    arrival = models.BigIntegerField(editable=False, db_default=NEXT_ARRIVAL)
 
     class Meta:
         constraints = [

@@ -11,7 +11,7 @@ from uuid import UUID
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 
 from elephantasm.api.errors import NotFound
-from events.models import Event, EventType, Session
+from events.models import ARRIVAL_ORDER, NEWEST_FIRST, Event, EventType, Session
 from spirits.models import Spirit
 
 
@@ -55,7 +55,7 @@ def event_list(
 
     occurred_after / occurred_before are strict bounds; min_importance keeps events whose score is
     at least that (events without a score are left out). include_deleted adds soft-deleted events
-    and the events of soft-deleted spirits. Ties on occurred_at are broken by id.
+    and the events of soft-deleted spirits. Ties on occurred_at are broken by arrival order.
     """
     qs = event_queryset(
         include_deleted_events=include_deleted, include_deleted_spirits=include_deleted
@@ -73,8 +73,8 @@ def event_list(
     if occurred_before is not None:
         qs = qs.filter(occurred_at__lt=occurred_before)
     if session_id:
-        return qs.order_by("occurred_at", "id")
-    return qs.order_by("-occurred_at", "-id")
+        return qs.order_by(*ARRIVAL_ORDER)
+    return qs.order_by(*NEWEST_FIRST)
 
 
 def session_queryset() -> QuerySet[Session]:

@@ -14,7 +14,7 @@ from uuid import UUID
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from elephantasm.api.errors import NotFound, ValidationFailed
-from events.models import Event
+from events.models import ARRIVAL_ORDER, Event
 from spirits.models import Spirit
 
 from . import audit
@@ -57,7 +57,7 @@ def memory_source_events(*, memory: Memory) -> QuerySet[Event]:
     return (
         Event.objects.filter(memory_links__memory=memory)
         .annotate(link_strength=F("memory_links__link_strength"))
-        .order_by("occurred_at", "id")
+        .order_by(*ARRIVAL_ORDER)
     )
 
 

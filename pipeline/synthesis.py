@@ -43,7 +43,7 @@ from elephantasm.ai.llm import (
     PermanentLanguageModelError,
     TransientLanguageModelError,  # noqa: F401 - raised through; the tasks retry on it
 )
-from events.models import Event
+from events.models import ARRIVAL_ORDER, Event
 from memories.models import Memory, MemorySource, MemoryType
 from memories.services.memories import memory_create
 from spirits.models import Spirit
@@ -173,7 +173,7 @@ def group_episodes(events: Sequence[Event], gap_minutes: int) -> list[list[Event
     split wherever consecutive events are more than `gap_minutes` apart. Ordered by start."""
     gap = timedelta(minutes=gap_minutes)
     by_session: dict[str, list[Event]] = {}
-    for event in sorted(events, key=lambda e: (e.occurred_at, str(e.pk))):
+    for event in sorted(events, key=lambda e: (e.occurred_at, e.arrival)):
         by_session.setdefault(event.session_id, []).append(event)
     episodes: list[list[Event]] = []
     for session_events in by_session.values():
@@ -184,7 +184,7 @@ def group_episodes(events: Sequence[Event], gap_minutes: int) -> list[list[Event
                 current = []
             current.append(event)
         episodes.append(current)
-    return sorted(episodes, key=lambda ep: (ep[0].occurred_at, str(ep[0].pk)))
+    return sorted(episodes, key=lambda ep: (ep[0].occurred_at, ep[0].arrival))
 
 
 def _clip(text: str, limit: int) -> str:
@@ -289,7 +289,7 @@ def synthesize_spirit(
     spirit, cfg = _enabled_spirit(spirit_id)
     if spirit is None:
         return []
-    events = list(pending_events(spirit.pk).order_by("occurred_at", "id")[:limit])
+    events = list(pending_events(spirit.pk).order_by(*ARRIVAL_ORDER)[:limit])
     if not events or not (force or _gate(cfg, events, now).due):
         return []
     drafts = [
@@ -329,7 +329,7 @@ def _synthesize_offline(
     events = list(
         pending_events(spirit.pk)
         .select_for_update(skip_locked=True, of=("self",))
-        .order_by("occurred_at", "id")[:limit]
+        .order_by(*ARRIVAL_ORDER)[:limit]
     )
     if not events or not (force or _gate(cfg, events, now).due):
         return []

@@ -16,14 +16,14 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from elephantasm.ai.tokens import count_tokens_many
 from elephantasm.api.errors import Conflict
 from events.errors import DuplicateEvent
 from events.hooks import announce_events_recorded
-from events.models import Event
+from events.models import ARRIVAL_SEQUENCE, Event
 from spirits.models import Spirit
 
 from ._build import build_event
@@ -58,6 +58,16 @@ def _error_dict(exc: ValidationError) -> dict[str, list[str]]:
     return {"non_field_errors": exc.messages}
 
 
+def _next_arrivals(count: int) -> list[int]:
+    """`count` numbers of the arrival sequence, increasing (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(%s) AS n FROM generate_series(1, %s) ORDER BY n",
+            [ARRIVAL_SEQUENCE, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _store(*, spirit: Spirit, events: list[Event], now: datetime) -> list[tuple[bool, UUID]]:
     """Insert `events` (no two sharing a dedupe key); return (created?, stored id) per event."""
     if not events:
@@ -65,7 +75,11 @@ def _store(*, spirit: Spirit, events: list[Event], now: datetime) -> list[tuple[
     spirit_touch_for_ingest(
         spirit_id=spirit.pk, activity_at=max(event.occurred_at for event in events)
     )
-    # Keyed rows in key order: concurrent batches then wait on each other's keys in one order.
+    # Numbered in input order (ties on occurred_at replay in it), then inserted keyed rows in key
+    # order: concurrent batches then wait on each other's keys in one order.
+    if len(events) > 1:  # one event is numbered by the column's default
+        for event, arrival in zip(events, _next_arrivals(len(events)), strict=True):
+            event.arrival = arrival
     ordered = sorted(events, key=lambda e: (e.dedupe_key is None, e.dedupe_key or ""))
     Event.all_objects.bulk_create(ordered, ignore_conflicts=True)
 

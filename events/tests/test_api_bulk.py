@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from events.models import Event, Session
 
-from .conftest import BULK_URL, error_of, item
+from .conftest import BULK_URL, EVENTS_URL, error_of, item
 
 pytestmark = pytest.mark.django_db
 
@@ -213,8 +213,22 @@ def test_bulk_uses_a_constant_number_of_queries(api, spirit, django_assert_max_n
     items = [item(content=f"m{i}", dedupe_key=f"k{i}", session_id="s") for i in range(300)]
     items += [item(content="dup", dedupe_key="k0")]
 
-    # auth (2), spirit lookup, spirit lock, insert, key lookup, session upsert, savepoints
-    with django_assert_max_num_queries(10):
+    # auth (2), spirit lookup, spirit lock, arrival numbers, insert, key lookup, session upsert,
+    # savepoints
+    with django_assert_max_num_queries(11):
         response = bulk(api, spirit, items)
 
     assert response.json()["created"] == 300
+
+
+def test_a_bulk_call_without_times_replays_in_its_input_order(api, spirit):
+    texts = [f"message {i}" for i in range(30)]
+    items = [{"event_type": "message.in", "content": text, "session_id": "s"} for text in texts]
+    response = api.post(BULK_URL, {"spirit_id": str(spirit.pk), "events": items}, format="json")
+    assert response.status_code == 200, response.content
+
+    transcript = api.get(EVENTS_URL, {"spirit_id": spirit.pk, "session_id": "s", "limit": 100})
+    transcript = transcript.json()["results"]
+    assert [e["content"] for e in transcript] == texts
+    newest_first = api.get(EVENTS_URL, {"spirit_id": spirit.pk, "limit": 100}).json()["results"]
+    assert [e["content"] for e in newest_first] == texts[::-1]

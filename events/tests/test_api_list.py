@@ -33,12 +33,12 @@ def test_list_returns_newest_first_with_pagination_envelope(api, spirit):
     assert ids(response) == [str(new.pk), str(old.pk)]
 
 
-def test_list_breaks_ties_on_occurred_at_by_id(api, spirit):
+def test_list_breaks_ties_on_occurred_at_by_arrival_newest_first(api, spirit):
     events = [EventFactory(spirit=spirit, occurred_at=at(1)) for _ in range(4)]
 
     response = api.get(EVENTS_URL, {"spirit_id": spirit.pk})
 
-    assert ids(response) == sorted((str(e.pk) for e in events), reverse=True)
+    assert ids(response) == [str(e.pk) for e in reversed(events)]
 
 
 def test_list_of_one_session_is_chronological(api, spirit):

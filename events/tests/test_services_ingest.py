@@ -238,6 +238,6 @@ def test_bulk_session_counters_count_only_created_events(spirit):
 def test_bulk_query_count_does_not_depend_on_the_batch_size(spirit, django_assert_num_queries):
     items = [data(content=f"m{i}", dedupe_key=f"k{i}") for i in range(200)]
 
-    # savepoint, spirit lock+touch, insert, key lookup, session upsert, release
-    with django_assert_num_queries(6):
+    # savepoint, spirit lock+touch, arrival numbers, insert, key lookup, session upsert, release
+    with django_assert_num_queries(7):
         events_bulk_create(spirit=spirit, items=items)

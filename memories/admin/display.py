@@ -88,7 +88,9 @@ def table(headers: Iterable[str], rows: list[tuple]) -> SafeString:
 
 def provenance(memory) -> SafeString:
     """The events a memory was made from: type, when, an excerpt, how strongly it supports it."""
-    links = memory.event_links.select_related("event").order_by("event__occurred_at", "event_id")
+    links = memory.event_links.select_related("event").order_by(
+        "event__occurred_at", "event__arrival"
+    )
     rows = [
         (
             link(ln.event, ln.event.get_event_type_display()),

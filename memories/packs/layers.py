@@ -20,7 +20,7 @@ from django.db.models.expressions import ExpressionWrapper
 from django.db.models.functions import Cast, Coalesce
 
 from elephantasm.text import truncate_words
-from events.models import Event
+from events.models import NEWEST_FIRST, Event
 from spirits.models import Spirit
 
 from ..models import (
@@ -144,7 +144,7 @@ def session_items(spirit: Spirit, session_id: str | None, limit: int) -> list[It
     """The session's newest `limit` events (newest first: the budget keeps the latest)."""
     if not session_id or limit == 0:
         return []
-    events = _events(spirit).filter(session_id=session_id).order_by("-occurred_at", "-id")
+    events = _events(spirit).filter(session_id=session_id).order_by(*NEWEST_FIRST)
     return [_event_item("session", e) for e in events[:limit]]
 
 
@@ -155,7 +155,7 @@ def pending_items(spirit: Spirit, session_id: str | None, limit: int) -> list[It
     events = _events(spirit).filter(synthesized_at__isnull=True)
     if session_id:
         events = events.exclude(session_id=session_id)
-    return [_event_item("pending", e) for e in events.order_by("-occurred_at", "-id")[:limit]]
+    return [_event_item("pending", e) for e in events.order_by(*NEWEST_FIRST)[:limit]]
 
 
 # --- Knowledge, lessons, memories ----------------------------------------------------------------

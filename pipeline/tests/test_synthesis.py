@@ -319,3 +319,16 @@ def test_the_gate_says_when_time_alone_makes_it_due(spirit):
     gate = synthesis_due(spirit, now=at(5))
     assert not gate.due
     assert gate.due_at == at(14)  # the newest event, ten minutes later (idle_minutes)
+
+
+@pytest.mark.django_db
+def test_events_of_one_instant_are_synthesized_in_their_arrival_order(spirit):
+    from events.services import events_bulk_create
+
+    texts = [f"Step {i} of the plan." for i in range(12)]
+    items = [{"event_type": "message.in", "role": "user", "content": t} for t in texts]
+    events_bulk_create(spirit=spirit, items=items)  # one instant: no occurred_at given
+
+    [memory] = synthesize_spirit(spirit_id=spirit.pk, force=True)
+    positions = [memory.content.index(t.rstrip(".")) for t in texts]
+    assert positions == sorted(positions)
