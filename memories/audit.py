@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from teams.actors import Actor
 
-from . import webhooks
+from . import hooks, webhooks
 from .models import AuditEntry, Identity, Knowledge, Lesson, Memory
 
 # Fields never snapshotted: derived by the database or the pipeline (which changes them without
@@ -67,7 +67,8 @@ def record(
     related_ids: Iterable = (),
     related: Iterable[models.Model] = (),
 ) -> AuditEntry:
-    """Log one operation on `obj`; `related` objects it also changed are named with their state."""
+    """Log one operation on `obj`; `related` objects it also changed are named with their state.
+    A person's write of a memory, knowledge or a lesson is announced to the pipeline (hooks)."""
     related = list(related)
     related_ids = [*related_ids, *(r.pk for r in related)]
     spirit = obj.spirit
@@ -91,6 +92,8 @@ def record(
         related_after={str(r.pk): snapshot(r) for r in related} or None,
     )
     webhooks.emit_for_audit(entry)
+    if isinstance(obj, Memory | Knowledge | Lesson) and obj.deleted_at is None:
+        hooks.announce_written(type(obj), [obj.pk], actor)  # a person's write joins the pipeline
     return entry
 
 

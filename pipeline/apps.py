@@ -8,8 +8,10 @@ class PipelineConfig(AppConfig):
 
     def ready(self) -> None:
         from events.hooks import events_recorded
+        from memories.hooks import curated_written
 
         from . import flow, status
 
         events_recorded.connect(flow.on_events_recorded, dispatch_uid="pipeline.flow")
+        curated_written.connect(flow.on_curated_written, dispatch_uid="pipeline.flow")
         status.connect_failure_signals()

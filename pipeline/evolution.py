@@ -60,12 +60,13 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from memories.identity_schema import EMPTY_IDENTITY, IDENTITY_SCHEMA
 from memories.models import AuditAction, AuditEntry, Identity, Knowledge, KnowledgeType, Lesson
 from memories.models.lesson import LessonStatus
 from memories.services.identity import identity_get_or_create, identity_revise
-from spirits.models import Spirit
+from spirits.models import CURATED_STATUSES, Spirit
 from teams.actors import Actor
 
 from .extraction.rules import normalise
@@ -127,6 +128,26 @@ def identity_due(spirit: Spirit) -> tuple[bool, list[UUID], list[UUID]]:
     """(due, new knowledge ids, new lesson ids): see THE GATE in the module docstring."""
     identity = Identity.objects.filter(spirit=spirit).only("updated_at").first()
     return _gate(spirit, None if identity is None else identity.updated_at)
+
+
+def spirits_due_for_evolution(limit: int = 500) -> list[UUID]:
+    """Ids of curated spirits whose identity is due (for the sweep: a lost message, or a spirit
+    that was paused)."""
+    candidates = (
+        Spirit.objects.filter(status__in=CURATED_STATUSES)
+        .filter(
+            Exists(Knowledge.objects.filter(spirit=OuterRef("pk")))
+            | Exists(Lesson.objects.filter(spirit=OuterRef("pk")))
+        )
+        .order_by("id")
+    )
+    due = []
+    for spirit in candidates.iterator():
+        if spirit.effective_config["identity"]["enabled"] and identity_due(spirit)[0]:
+            due.append(spirit.pk)
+            if len(due) >= limit:
+                break
+    return due
 
 
 # --- The rules -------------------------------------------------------------------------------
@@ -358,7 +379,7 @@ def evolve_identity(*, spirit_id: UUID | str, force: bool = False) -> Identity |
     count, not `enabled`). Returns the identity (unchanged when the rules change nothing), or
     None when not due. The identity row is locked, so concurrent runs revise once."""
     spirit = Spirit.objects.get(pk=spirit_id)
-    if not spirit.effective_config["identity"]["enabled"]:
+    if not spirit.effective_config["identity"]["enabled"] or not spirit.is_curated:
         return None
     if not (force or identity_due(spirit)[0]):
         return None

@@ -11,6 +11,8 @@ finds the work later (see docs/pipeline.md).
                                        (synthesis) of them, itself again after a full batch
     extract_memories                -> embed_stale of the knowledge and lessons, evolve_identity
                                        (synthesis) of each spirit touched
+    a person wrote a memory, knowledge or a lesson (memories.hooks)
+                                    -> embed_stale of it, extract_memories of a memory
     dream requested or due          -> dream (dream)              -> embed_stale of merged memories
     a pack compiled                 -> record_pack_use (maintenance)
     retention sweep                 -> apply_retention (maintenance) per team
@@ -70,6 +72,17 @@ def enqueue_enrichment(event_ids: Iterable[UUID | str]) -> int:
 def send_enrichment(event_ids: list[str]) -> AsyncResult:
     """Enrich these events now, outside any transaction (a command that waits for the result)."""
     return queueing.send(ENRICH_EVENTS, event_ids)
+
+
+# --- People's writes -----------------------------------------------------------------------------
+
+
+def on_curated_written(sender, *, ids: list[str], **kwargs) -> None:
+    """Receiver of memories.hooks.curated_written (a person wrote these rows of `sender`): after
+    commit they are embedded (the stale ones) and, memories, extracted (those not yet)."""
+    enqueue_embedding(sender._meta.label_lower, ids)
+    if sender._meta.label_lower == "memories.memory":
+        enqueue_extraction(ids)
 
 
 # --- Embedding ------------------------------------------------------------------------------------

@@ -43,10 +43,11 @@ from elephantasm.ai.llm import (
     PermanentLanguageModelError,
     TransientLanguageModelError,  # noqa: F401 - raised through; the tasks retry on it
 )
+from elephantasm.api.errors import SpiritPaused
 from events.models import ARRIVAL_ORDER, Event
 from memories.models import Memory, MemorySource, MemoryType
 from memories.services.memories import memory_create
-from spirits.models import Spirit
+from spirits.models import CURATED_STATUSES, Spirit, SpiritStatus
 from teams.actors import Actor
 
 from .flow import enqueue_extraction, enqueue_synthesis_now
@@ -134,6 +135,8 @@ def synthesis_due(spirit: Spirit, now: datetime | None = None) -> GateResult:
     alone will make it due.
     """
     now = now or timezone.now()
+    if not spirit.is_curated:
+        return GateResult(False, 0.0, {"time": 0.0, "events": 0.0, "tokens": 0.0})
     agg = pending_events(spirit.pk).aggregate(
         count=Count("id"),
         tokens=Sum("token_count"),
@@ -152,7 +155,10 @@ def synthesis_due(spirit: Spirit, now: datetime | None = None) -> GateResult:
 
 def synthesis_request(*, spirit: Spirit) -> int:
     """Queue a synthesis of the spirit now, whatever its gate says (a person asked: the API's
-    POST /spirits/{id}/synthesize/, the admin's action). Returns how many events are pending."""
+    POST /spirits/{id}/synthesize/, the admin's action). Returns how many events are pending.
+    SpiritPaused (409) for a paused spirit (an archived one is refused before, as any write)."""
+    if spirit.status == SpiritStatus.PAUSED:
+        raise SpiritPaused(spirit.pk)
     pending = pending_events(spirit.pk).count()
     enqueue_synthesis_now(spirit.pk, force=True)
     return pending
@@ -300,8 +306,9 @@ def synthesize_spirit(
 
 
 def _enabled_spirit(spirit_id) -> tuple[Spirit | None, dict[str, Any]]:
-    """The live spirit and its synthesis config; (None, {}) when it is gone or disabled."""
-    spirit = Spirit.objects.filter(pk=spirit_id).first()
+    """The live spirit and its synthesis config; (None, {}) when it is gone, disabled, paused or
+    archived."""
+    spirit = Spirit.objects.filter(pk=spirit_id, status__in=CURATED_STATUSES).first()
     if spirit is None:
         return None, {}
     cfg = spirit.effective_config["synthesis"]
@@ -388,9 +395,13 @@ def _write(
 
 
 def spirits_with_pending_events(limit: int | None = None) -> list[UUID]:
-    """Ids of live spirits that have pending events (for the sweep)."""
+    """Ids of live, curated spirits that have pending events (for the sweep)."""
     ids = (
-        Event.objects.filter(synthesized_at__isnull=True, spirit__deleted_at__isnull=True)
+        Event.objects.filter(
+            synthesized_at__isnull=True,
+            spirit__deleted_at__isnull=True,
+            spirit__status__in=CURATED_STATUSES,
+        )
         .values_list("spirit_id", flat=True)
         .distinct()
         .order_by("spirit_id")

@@ -114,12 +114,36 @@ def extract_memories(self, memory_ids: list[str]) -> dict[str, int]:
     }
 
 
+@shared_task(bind=True, name="memories.tasks.extraction_sweep", **SAFE_DELIVERY)
+def extraction_sweep(self) -> int:
+    """Sweep: enqueue extraction of memories left unextracted (a lost message, a spirit that was
+    paused), EXTRACTION_SWEEP_LIMIT at most, older than EXTRACTION_SWEEP_GRACE_SECONDS, in
+    batches of EMBED_BATCH_SIZE. Returns how many."""
+    ids = extraction.memories_pending_extraction(
+        limit=settings.EXTRACTION_SWEEP_LIMIT,
+        older_than_seconds=settings.EXTRACTION_SWEEP_GRACE_SECONDS,
+    )
+    for start in range(0, len(ids), settings.EMBED_BATCH_SIZE):
+        flow.enqueue_extraction(ids[start : start + settings.EMBED_BATCH_SIZE])
+    return len(ids)
+
+
 @shared_task(bind=True, name=flow.EVOLVE_IDENTITY, **SAFE_DELIVERY)
 def evolve_identity(self, spirit_id: str) -> int | None:
     """Revise the spirit's identity by the evolution rules if its gate says so (idempotent).
     Returns the identity's version, or None when it was not due."""
     identity = evolution.evolve_identity(spirit_id=spirit_id)
     return None if identity is None else identity.version
+
+
+@shared_task(bind=True, name="memories.tasks.evolution_sweep", **SAFE_DELIVERY)
+def evolution_sweep(self) -> int:
+    """Sweep: enqueue identity evolution of each spirit whose identity is due (a lost message, a
+    spirit that was paused). Returns how many."""
+    ids = evolution.spirits_due_for_evolution()
+    for spirit_id in ids:
+        flow.enqueue_identity_evolution(spirit_id)
+    return len(ids)
 
 
 # --- The Dreamer ----------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 "merge_similarity": _unit,
                 "schedule_hours": _positive_int,
                 "idle_minutes": {"type": "integer", "minimum": 0},
+                "max_interval_hours": _positive_int,
             },
         },
         "identity": {
@@ -109,6 +110,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "merge_similarity": 0.92,
         "schedule_hours": 24,
         "idle_minutes": 15,
+        # A spirit that is never idle for idle_minutes still dreams this long after its last
+        # dream (or its first memory).
+        "max_interval_hours": 72,
     },
     "identity": {"enabled": True, "revise_after": 5},
     "retrieval": {"pack_max_tokens": 4000, "vector_weight": 0.5, "text_weight": 0.5},

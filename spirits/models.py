@@ -10,10 +10,25 @@ from .config import effective_config, validate_config
 
 
 class SpiritStatus(models.TextChoices):
+    """What a spirit's status means:
+
+    - draft, active: events are recorded and the pipeline curates them (synthesis, extraction,
+      identity evolution, dreams);
+    - paused: events are still accepted and stored (and enriched), but nothing is synthesized,
+      extracted, evolved or dreamed until the spirit is active again; then it catches up (the
+      sweeps find what waited);
+    - archived: read-only. Every write to it or its data answers 409 `spirit_archived`, except
+      changing the spirit itself (its status back to active), deleting and purging it.
+    """
+
     DRAFT = "draft", "Draft"
     ACTIVE = "active", "Active"
     PAUSED = "paused", "Paused"
     ARCHIVED = "archived", "Archived"
+
+
+# The statuses under which the background pipeline curates a spirit's memory.
+CURATED_STATUSES = (SpiritStatus.DRAFT, SpiritStatus.ACTIVE)
 
 
 class Spirit(SoftDeleteModel):
@@ -43,3 +58,8 @@ class Spirit(SoftDeleteModel):
     @property
     def effective_config(self) -> dict:
         return effective_config(self.config)
+
+    @property
+    def is_curated(self) -> bool:
+        """Whether the background pipeline curates this spirit now (see SpiritStatus)."""
+        return self.status in CURATED_STATUSES

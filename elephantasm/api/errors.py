@@ -25,6 +25,8 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"
     DUPLICATE_EVENT = "duplicate_event"
     CONFLICT = "conflict"
+    SPIRIT_ARCHIVED = "spirit_archived"
+    SPIRIT_PAUSED = "spirit_paused"
     THROTTLED = "throttled"
     SERVICE_UNAVAILABLE = "service_unavailable"
     SERVER_ERROR = "server_error"
@@ -57,6 +59,30 @@ class NotFound(ApplicationError):
 class Conflict(ApplicationError):
     code = ErrorCode.CONFLICT
     status_code = status.HTTP_409_CONFLICT
+
+
+class SpiritArchived(Conflict):
+    """A write to an archived spirit or its data: archived spirits are read-only."""
+
+    code = ErrorCode.SPIRIT_ARCHIVED
+
+    def __init__(self, spirit_id=None):
+        super().__init__(
+            "This spirit is archived: it is read-only. Set its status to active to change it.",
+            details={"spirit_id": str(spirit_id)} if spirit_id is not None else None,
+        )
+
+
+class SpiritPaused(Conflict):
+    """Curation asked of a paused spirit (synthesis, a dream): nothing runs until it is active."""
+
+    code = ErrorCode.SPIRIT_PAUSED
+
+    def __init__(self, spirit_id=None):
+        super().__init__(
+            "This spirit is paused: its memory is not curated until its status is active again.",
+            details={"spirit_id": str(spirit_id)} if spirit_id is not None else None,
+        )
 
 
 class PayloadTooLarge(ApplicationError):

@@ -17,7 +17,10 @@ context packs are POSTs that read).
 4. for a call on a collection that writes: the role in the team of the spirit (`spirit_id`) or
    team (`team`) named in the body, when that is one of the caller's teams; else the caller must
    have the role in at least one team (which team is then up to the view, which sees only
-   `view.team_ids`: the teams where the caller has the role).
+   `view.team_ids`: the teams where the caller has the role);
+5. a write (an action that needs more than viewer) to an archived spirit or its data is a 409
+   `spirit_archived`, except the actions a view names in `archived_spirit_actions` (the spirit's
+   own update, delete, restore and purge: how it is brought back or removed).
 
 Lists are filtered to the teams where the caller has the role the list needs (TeamScopedViewSet).
 A missing role is a 403 `permission_denied` naming the role needed and the caller's.
@@ -29,7 +32,8 @@ import uuid
 
 from rest_framework import permissions, status
 
-from elephantasm.api.errors import ApplicationError, ErrorCode
+from elephantasm.api.errors import ApplicationError, ErrorCode, SpiritArchived
+from spirits.models import Spirit, SpiritStatus
 from teams.models import ApiKey, Role, Scope
 from teams.selectors import caller_roles, caller_team_ids
 
@@ -107,6 +111,8 @@ class RolePermission(permissions.IsAuthenticated):
         if team_id is not None:
             if not Role.at_least(roles.get(team_id), required):
                 raise refuse(required, roles.get(team_id), "this team")
+            target = getattr(view, "target_spirit", None)
+            _refuse_archived(view, target() if target is not None else None)
             return True
         readable = caller_team_ids(request)
         if readable and not any(Role.at_least(roles.get(t), required) for t in readable):
@@ -124,7 +130,17 @@ class RolePermission(permissions.IsAuthenticated):
         role = caller_roles(request).get(object_team_id(obj, path))
         if not Role.at_least(role, required):
             raise refuse(required, role, "this team")
+        _refuse_archived(view, obj if isinstance(obj, Spirit) else getattr(obj, "spirit", None))
         return True
+
+
+def _refuse_archived(view, spirit: Spirit | None) -> None:
+    """Step 5 of the module docstring: a write to an archived spirit's data is a 409."""
+    if spirit is None or spirit.status != SpiritStatus.ARCHIVED:
+        return
+    if getattr(view, "action", None) in getattr(view, "archived_spirit_actions", ()):
+        return
+    raise SpiritArchived(spirit.pk)
 
 
 def parse_uuid(value) -> uuid.UUID | None:

@@ -58,12 +58,22 @@ class TeamScopedViewSet(viewsets.GenericViewSet):
     def team_target_id(self):
         """For a write to a collection: the id of the team named by the body's `spirit_id`, when
         that spirit is one of the caller's teams (else None: the view reports it as missing)."""
-        data = self.request.data
-        spirit_id = parse_uuid(data.get("spirit_id")) if isinstance(data, dict) else None
-        if spirit_id is None:
-            return None
-        return (
-            Spirit.all_objects.filter(pk=spirit_id, team_id__in=caller_team_ids(self.request))
-            .values_list("team_id", flat=True)
-            .first()
-        )
+        target = self.target_spirit()
+        return target.team_id if target is not None else None
+
+    def target_spirit(self) -> Spirit | None:
+        """The spirit named by the body's `spirit_id` among the caller's teams (its pk, team and
+        status only), read once per request."""
+        if not hasattr(self, "_target_spirit"):
+            data = self.request.data
+            spirit_id = parse_uuid(data.get("spirit_id")) if isinstance(data, dict) else None
+            self._target_spirit = (
+                None
+                if spirit_id is None
+                else Spirit.all_objects.filter(
+                    pk=spirit_id, team_id__in=caller_team_ids(self.request)
+                )
+                .only("pk", "team_id", "status")
+                .first()
+            )
+        return self._target_spirit

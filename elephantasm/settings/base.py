@@ -196,6 +196,10 @@ ENRICH_SWEEP_GRACE_SECONDS = env.int("ENRICH_SWEEP_GRACE_SECONDS", default=60)
 # Stale memories/knowledge/lessons: rows per embedding task, and at most this many per sweep.
 EMBED_BATCH_SIZE = env.int("EMBED_BATCH_SIZE", default=64)
 EMBED_SWEEP_LIMIT = env.int("EMBED_SWEEP_LIMIT", default=5000)
+# The extraction sweep: at most this many unextracted memories per run, only those older than the
+# grace period (synthesis and people's writes enqueue their own; the sweep catches the rest).
+EXTRACTION_SWEEP_LIMIT = env.int("EXTRACTION_SWEEP_LIMIT", default=2000)
+EXTRACTION_SWEEP_GRACE_SECONDS = env.int("EXTRACTION_SWEEP_GRACE_SECONDS", default=120)
 # The OpenAI-compatible embedder (EMBEDDING_PROVIDER=elephantasm.ai.embeddings.OpenAIEmbedder):
 # POST {EMBEDDING_BASE_URL}/embeddings with dimensions=384. Timeout and retries: LLM_TIMEOUT and
 # LLM_MAX_RETRIES.
@@ -243,6 +247,8 @@ CELERY_TASK_ROUTES = {
     "events.tasks.enrich_pending": {"queue": "maintenance"},
     "memories.tasks.embed_pending": {"queue": "maintenance"},
     "memories.tasks.synthesis_sweep": {"queue": "maintenance"},
+    "memories.tasks.extraction_sweep": {"queue": "maintenance"},
+    "memories.tasks.evolution_sweep": {"queue": "maintenance"},
     "memories.tasks.dream_sweep": {"queue": "maintenance"},
     "memories.tasks.record_pack_use": {"queue": "maintenance"},
     "memories.tasks.retention_sweep": {"queue": "maintenance"},
@@ -302,6 +308,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "memories.tasks.synthesis_sweep",
         "schedule": env.int("SYNTHESIS_SWEEP_SECONDS", default=300),
         "options": {"expires": 240},
+    },
+    "memories-extraction-sweep": {
+        "task": "memories.tasks.extraction_sweep",
+        "schedule": env.int("EXTRACTION_SWEEP_SECONDS", default=300),
+        "options": {"expires": 240},
+    },
+    "memories-evolution-sweep": {
+        "task": "memories.tasks.evolution_sweep",
+        "schedule": env.int("EVOLUTION_SWEEP_SECONDS", default=600),
+        "options": {"expires": 540},
     },
     "memories-retention": {
         "task": "memories.tasks.retention_sweep",

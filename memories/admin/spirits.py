@@ -42,13 +42,19 @@ class SpiritAdmin(spirits_admin.SpiritAdmin):
         permissions=["synthesize"],
     )
     def synthesize_now(self, request, queryset):
-        spirits = list(queryset.filter(deleted_at__isnull=True))
-        pending = sum(synthesis_request(spirit=spirit) for spirit in spirits)
-        self.message_user(
-            request,
-            f"Queued a synthesis of {len(spirits)} spirit(s) ({pending} pending events).",
-            messages.SUCCESS,
-        )
+        queued = pending = 0
+        for spirit in queryset.filter(deleted_at__isnull=True):
+            try:
+                pending += synthesis_request(spirit=spirit)
+                queued += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{spirit}: {exc.message}", messages.WARNING)
+        if queued:
+            self.message_user(
+                request,
+                f"Queued a synthesis of {queued} spirit(s) ({pending} pending events).",
+                messages.SUCCESS,
+            )
 
     def has_dream_permission(self, request) -> bool:
         return self.has_view_permission(request) and self.role_allows(request, "dream")

@@ -5,6 +5,7 @@ from .knowledge import Knowledge, KnowledgeMemory, KnowledgeType
 from .lesson import Lesson, LessonMemory, LessonStatus
 from .llm_call import LlmCall, LlmCallStatus
 from .memory import (
+    UNEXPIRED,
     Memory,
     MemoryEvent,
     MemorySource,
@@ -17,6 +18,7 @@ from .pack import ContextPack
 from .pipeline import PipelineFailure
 
 __all__ = [
+    "UNEXPIRED",
     "AuditAction",
     "AuditEntry",
     "ContextPack",

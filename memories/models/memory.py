@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models.functions import Now
 
 from elephantasm.models import cosine_hnsw_index
 from elephantasm.validators import validate_json_object, validate_no_nul
@@ -47,6 +48,11 @@ class MemorySource(models.TextChoices):
     FEEDBACK = "feedback", "Feedback"
     CONSOLIDATION = "consolidation", "Consolidation"
     COMPACTION = "compaction", "Compaction"
+
+
+# Not past its expires_at (at the statement's time): search and packs never serve an expired
+# memory, even before a dream archives it.
+UNEXPIRED = models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=Now())
 
 
 class Memory(SpiritOwned):

@@ -24,6 +24,7 @@ from events.models import NEWEST_FIRST, Event
 from spirits.models import Spirit
 
 from ..models import (
+    UNEXPIRED,
     Identity,
     Knowledge,
     Lesson,
@@ -217,7 +218,7 @@ KINDS = {
     "memories": ScoredKind(
         "memories",
         Memory,
-        Q(status__in=MEMORY_STATUSES),
+        Q(status__in=MEMORY_STATUSES) & UNEXPIRED,
         _memory_line,
         {
             "content": F("content"),

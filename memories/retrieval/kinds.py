@@ -27,6 +27,7 @@ from pgvector.django import CosineDistance
 
 from events.models import Event, EventEmbedding, content_search_vector
 from memories.models import (
+    UNEXPIRED,
     Knowledge,
     Lesson,
     LessonStatus,
@@ -81,7 +82,7 @@ def event_filters(spirit_id: UUID, q: SearchQuery, prefix: str = "") -> Filters:
 
 
 def memory_filters(spirit_id: UUID, q: SearchQuery) -> Filters:
-    filters: Filters = [Q(spirit_id=spirit_id), Q(deleted_at__isnull=True)]
+    filters: Filters = [Q(spirit_id=spirit_id), Q(deleted_at__isnull=True), UNEXPIRED]
     if q.types:
         filters.append(Q(memory_type__in=q.types_of("memories")))
     if q.tiers:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from elephantasm.api.errors import ValidationFailed
 from teams.actors import Actor
 
-from .. import audit
+from .. import audit, hooks
 from ..models import AuditAction
 
 logger = logging.getLogger(__name__)
@@ -169,6 +169,7 @@ def mark_stale(model: type[models.Model], objects, actor: Actor, reason: str = "
         else [o.pk for o in objects]
     )
     count = model._base_manager.filter(pk__in=ids).update(embedding_stale=True)
+    hooks.announce_written(model, ids, actor)
     logger.info(
         "%s marked for re-embedding",
         model._meta.verbose_name_plural,

@@ -455,3 +455,26 @@ def test_restore_of_a_memory_of_a_deleted_spirit_is_404(api, team):
     spirit.deleted_at = timezone.now()
     spirit.save()
     error(api.post(detail(memory, "restore/")), 404, "not_found")
+
+
+def test_a_memory_written_through_the_api_is_embedded_and_extracted_after_commit(
+    api, spirit, sent_tasks, django_capture_on_commit_callbacks
+):
+    from pipeline import flow
+
+    embeds = sent_tasks(flow.EMBED_STALE)
+    extractions = sent_tasks(flow.EXTRACT_MEMORIES, lambda args, countdown: args[0])
+    body = {"spirit_id": str(spirit.pk), "content": "Ada moved to Porto in May."}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/memories/", body, format="json")
+    assert response.status_code == 201, response.content
+    memory_id = response.json()["id"]
+    assert embeds == [("memories.memory", [memory_id])]
+    assert extractions == [[memory_id]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = {"content": "Ada moved to Braga in June."}
+        assert (
+            api.patch(f"/api/v1/memories/{memory_id}/", changed, format="json").status_code == 200
+        )
+    assert len(embeds) == 2 and extractions[-1] == [memory_id]

@@ -264,3 +264,20 @@ def test_a_query_pack_leaves_out_what_retrieval_finds_but_an_agent_should_not_se
         "The Azores trip is in May."
     ]
     assert len(search(spirit, SearchQuery(text="Azores trip", kinds=("memories",))).hits) == 2
+
+
+@pytest.mark.parametrize("query", [None, "When is the Azores trip?"])
+def test_a_pack_never_holds_an_expired_memory(spirit, query):
+    MemoryFactory(spirit=spirit, content="The Azores trip is in May.")
+    MemoryFactory(
+        spirit=spirit,
+        content="The Azores trip is in June.",
+        expires_at=timezone.now() - timedelta(hours=1),
+    )
+    embedding.embed_stale(model=Memory)
+
+    pack = compile_pack(spirit, PackRequest(query=query), persist=False)
+
+    assert [line.split("] ", 1)[1] for line in texts(pack, "memories")] == [
+        "The Azores trip is in May."
+    ]

@@ -523,3 +523,16 @@ def test_a_query_embedding_still_runs_in_a_forked_child():
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_an_expired_memory_is_never_found_even_before_a_dream_archives_it(spirit):
+    now = datetime.now(UTC)
+    kept = memory(spirit, "The user's passport is in the blue folder.")
+    memory(spirit, "The user's passport is at the embassy.", expires_at=now - timedelta(minutes=1))
+    later = memory(spirit, "The user's passport goes to the embassy on Monday.")
+    later.expires_at = now + timedelta(days=1)
+    later.save(update_fields=["expires_at"])
+
+    for text_match in ("all", "any"):
+        found = find(spirit, "passport", kinds=("memories",), k=10, text_match=text_match)
+        assert set(ids(found)) == {kept.pk, later.pk}

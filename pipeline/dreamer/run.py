@@ -21,10 +21,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
-from elephantasm.api.errors import Conflict
+from elephantasm.api.errors import Conflict, SpiritPaused
 from elephantasm.tasks import TRANSIENT_ERRORS
 from events.models import Event
 from memories import webhooks
@@ -41,7 +41,7 @@ from memories.models import (
 from memories.services.common import transition
 from memories.services.memories import memory_merge
 from spirits.locks import lock_spirit_curation
-from spirits.models import Spirit
+from spirits.models import CURATED_STATUSES, Spirit, SpiritStatus
 from teams.actors import Actor
 
 from ..flow import enqueue_dream
@@ -65,7 +65,9 @@ def tracked(memory: Memory) -> dict[str, Any]:
 
 def dream_request(*, spirit: Spirit, trigger: str, actor: Actor) -> DreamSession:
     """Queue a dream of the spirit (run by a worker after commit). Conflict (409) when one is
-    already queued, with its id in details["existing_id"]."""
+    already queued, with its id in details["existing_id"]; SpiritPaused when it is paused."""
+    if spirit.status == SpiritStatus.PAUSED:
+        raise SpiritPaused(spirit.pk)
     try:
         with transaction.atomic():
             session = DreamSession.objects.create(
@@ -85,6 +87,10 @@ def dream_request(*, spirit: Spirit, trigger: str, actor: Actor) -> DreamSession
     return session
 
 
+def first_memory_at(spirit_id) -> datetime | None:
+    return Memory.all_objects.filter(spirit_id=spirit_id).aggregate(at=Min("created_at"))["at"]
+
+
 def last_dream_at(spirit_id) -> datetime | None:
     return DreamSession.objects.filter(spirit_id=spirit_id, status=DreamStatus.COMPLETED).aggregate(
         at=Max("finished_at")
@@ -97,6 +103,8 @@ def dream_run(*, session_id, now: datetime | None = None) -> DreamSession | None
     session = DreamSession.objects.filter(pk=session_id).select_related("spirit").first()
     if session is None or session.status != DreamStatus.QUEUED:
         return session
+    if not session.spirit.is_curated:
+        return session  # stays queued: it runs when the spirit is active again (stale_queued)
     cfg = session.spirit.effective_config["dreamer"]
     try:
         plans = (
@@ -300,10 +308,12 @@ def _merge(session, plan: consolidate.MergePlan, actions, stats) -> None:
 
 def spirits_due(now: datetime | None = None, limit: int = 500) -> list[Spirit]:
     """Live spirits whose dreamer is enabled, that last dreamed `schedule_hours` ago or never,
-    have been idle (no event) for `idle_minutes`, have memories, and have no dream queued."""
+    have been idle (no event) for `idle_minutes` — or, busy or not, last dreamed (or got their
+    first memory) `max_interval_hours` ago —, have memories, and have no dream queued."""
     now = now or timezone.now()
     candidates = (
-        Spirit.objects.filter(Exists(Memory.objects.filter(spirit=OuterRef("pk"))))
+        Spirit.objects.filter(status__in=CURATED_STATUSES)
+        .filter(Exists(Memory.objects.filter(spirit=OuterRef("pk"))))
         .exclude(Exists(DreamSession.objects.filter(spirit=OuterRef("pk"), status="queued")))
         .order_by("id")
     )
@@ -315,8 +325,11 @@ def spirits_due(now: datetime | None = None, limit: int = 500) -> list[Spirit]:
         last = last_dream_at(spirit.pk)
         if last is not None and now - last < timedelta(hours=cfg["schedule_hours"]):
             continue
+        since = last or first_memory_at(spirit.pk)
+        overdue = since is not None and now - since >= timedelta(hours=cfg["max_interval_hours"])
         quiet_since = now - timedelta(minutes=cfg["idle_minutes"])
-        if Event.objects.filter(spirit=spirit, created_at__gt=quiet_since).exists():
+        busy = Event.objects.filter(spirit=spirit, created_at__gt=quiet_since).exists()
+        if busy and not overdue:
             continue
         due.append(spirit)
         if len(due) >= limit:
@@ -328,9 +341,11 @@ def stale_queued(now: datetime | None = None) -> list[DreamSession]:
     """Queued sessions older than DREAM_REQUEUE_MINUTES (their task was lost): to re-enqueue."""
     cutoff = (now or timezone.now()) - timedelta(minutes=settings.DREAM_REQUEUE_MINUTES)
     return list(
-        DreamSession.objects.filter(Q(status=DreamStatus.QUEUED), created_at__lt=cutoff).order_by(
-            "created_at"
-        )[:500]
+        DreamSession.objects.filter(
+            Q(status=DreamStatus.QUEUED),
+            created_at__lt=cutoff,
+            spirit__status__in=CURATED_STATUSES,
+        ).order_by("created_at")[:500]
     )
 
 

@@ -110,7 +110,7 @@ def plan_memories(model: ChatModel, memory_ids: Iterable[UUID | str]) -> dict[UU
     planned: dict[UUID, Planned | None] = {}
     for memory in memories:
         cfg = memory.spirit.effective_config["extraction"]
-        if not cfg["enabled"]:
+        if not cfg["enabled"] or not memory.spirit.is_curated:
             continue
         try:
             answer = model.complete_json(

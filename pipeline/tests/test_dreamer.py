@@ -404,7 +404,8 @@ def test_spirits_due_have_memories_are_idle_and_have_not_dreamed_lately(spirit, 
     from spirits.tests.factories import SpiritFactory
 
     aged(spirit, 10)
-    busy = SpiritFactory(team=team)
+    # (its longest interval between dreams far away: only idleness decides here)
+    busy = SpiritFactory(team=team, config={"dreamer": {"max_interval_hours": 1000}})
     aged(busy, 10)
     EventFactory(spirit=busy)  # an event just now: not idle
     disabled = SpiritFactory(team=team, config={"dreamer": {"enabled": False}})
@@ -421,6 +422,21 @@ def test_spirits_due_have_memories_are_idle_and_have_not_dreamed_lately(spirit, 
     # A day later the busy spirit is idle too; the one that dreamed is due again.
     later = {s.pk for s in spirits_due(timezone.now() + timedelta(hours=25))}
     assert later == {spirit.pk, busy.pk}
+
+
+@pytest.mark.django_db
+def test_a_spirit_that_is_never_idle_still_dreams_after_its_longest_interval(spirit):
+    from events.tests.factories import EventFactory
+
+    aged(spirit, 1)  # its first memory, a day ago; it never dreamed
+    EventFactory(spirit=spirit)  # busy: an event just now, as always
+
+    spirit.config = {"dreamer": {"max_interval_hours": 48}}
+    spirit.save()
+    assert spirits_due() == []
+    spirit.config = {"dreamer": {"max_interval_hours": 12}}
+    spirit.save()
+    assert [s.pk for s in spirits_due()] == [spirit.pk]
 
 
 @pytest.mark.django_db

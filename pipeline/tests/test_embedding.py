@@ -163,3 +163,27 @@ def test_each_row_gets_the_vector_of_its_own_text_whatever_the_lengths(spirit):
     for row, vector in zip(rows, expected, strict=True):
         row.refresh_from_db()
         assert list(row.embedding) == pytest.approx(vector, abs=1e-5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_memory_written_through_the_api_is_vector_searchable_within_seconds(
+    spirit, api, route_to_private_queue
+):
+    from elephantasm.tests.waiting import wait_until
+    from memories.retrieval import SearchQuery, search
+
+    queue = route_to_private_queue(flow.EMBED_STALE, flow.EXTRACT_MEMORIES)
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=30
+    ):
+        body = {"spirit_id": str(spirit.pk), "content": "Biscuit is the family's golden retriever."}
+        response = api.post("/api/v1/memories/", body, format="json")
+        assert response.status_code == 201, response.content
+        memory = Memory.objects.get(pk=response.json()["id"])
+        started = time.monotonic()
+        wait_until(lambda: not Memory.objects.filter(pk=memory.pk, embedding_stale=True).exists())
+        assert time.monotonic() - started < 5
+
+    found = search(spirit, SearchQuery(text="which dog do they have", kinds=("memories",), k=1))
+    assert [hit.id for hit in found.hits] == [memory.pk]
+    assert found.hits[0].reasons.vector_rank == 1

@@ -74,6 +74,8 @@ class SpiritViewSet(TeamScopedViewSet):
     filterset_class = SpiritFilter
     lookup_value_regex = UUID_PATTERN
     read_actions_seeing_deleted = frozenset({"retrieve", "list", "stats"})
+    # An archived spirit is read-only, but these bring it back or remove it.
+    archived_spirit_actions = frozenset({"partial_update", "update", "destroy", "restore"})
     # Managing spirits is for admins; deleting them for owners (purging too: memories.api).
     required_roles = {
         "create": Role.ADMIN,

@@ -83,7 +83,9 @@ def test_memory_created_is_queued_in_the_same_transaction_and_sent_after_commit(
     delivery = WebhookDelivery.objects.get()
     assert delivery.event_type == "memory.created"
     assert delivery.status == WebhookStatus.PENDING
-    assert len(callbacks) == 1  # the task is enqueued only once the change commits
+    # the delivery task is enqueued only once the change commits (with the memory's embedding and
+    # extraction: a person's write joins the pipeline)
+    assert len(callbacks) == 3
     payload = delivery.payload
     assert payload["id"] == str(delivery.pk)
     assert payload["type"] == "memory.created"

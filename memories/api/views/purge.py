@@ -25,6 +25,7 @@ class SpiritPurgeViewSet(TeamScopedViewSet):
     lookup_url_kwarg = "spirit_id"
     serializer_class = SpiritPurgeSerializer
     filter_backends = []
+    archived_spirit_actions = frozenset({"purge"})  # removing an archived spirit is allowed
 
     @extend_schema(
         summary="Purge a spirit: permanently delete it and everything of it (owner only)",

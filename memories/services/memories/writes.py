@@ -135,6 +135,11 @@ def memory_update(
         if related_ids is not None:
             touched.extend(_set_related(locked, related_ids))
 
+    def check(before: dict, locked: Memory, changed: set[str]) -> None:
+        _check_update(before, locked, changed)
+        if "content" in changed:
+            locked.extracted_at = None  # what it says changed: extraction reads it again
+
     return common.update(
         memory,
         data,
@@ -142,7 +147,7 @@ def memory_update(
         actor,
         reason,
         also=also,
-        check=_check_update,
+        check=check,
         related=lambda: touched,
     )
 
