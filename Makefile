@@ -42,3 +42,4 @@ bench: install
 
 eval: install
 	$(PY) scripts/with_redis.py -- $(PY) bench/eval/run.py
+	$(PY) scripts/with_redis.py -- $(PY) bench/eval/remember.py

@@ -24,3 +24,8 @@ def truncate_words(text: str, limit: int) -> str:
     # A word boundary not too far back; else the one long word itself is cut.
     cut = text[:space] if space > limit // 2 else text[:room]
     return cut.rstrip(" ,;:-") + ELLIPSIS
+
+
+def words(text: str) -> frozenset[str]:
+    """The words of `text` (split at whitespace), as a set: for word lists written as prose."""
+    return frozenset(text.split())

@@ -60,13 +60,12 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 
 from memories.identity_schema import EMPTY_IDENTITY, IDENTITY_SCHEMA
 from memories.models import AuditAction, AuditEntry, Identity, Knowledge, KnowledgeType, Lesson
 from memories.models.lesson import LessonStatus
 from memories.services.identity import identity_get_or_create, identity_revise
-from spirits.models import CURATED_STATUSES, Spirit
+from spirits.models import Spirit
 from teams.actors import Actor
 
 from .extraction.rules import normalise
@@ -128,26 +127,6 @@ def identity_due(spirit: Spirit) -> tuple[bool, list[UUID], list[UUID]]:
     """(due, new knowledge ids, new lesson ids): see THE GATE in the module docstring."""
     identity = Identity.objects.filter(spirit=spirit).only("updated_at").first()
     return _gate(spirit, None if identity is None else identity.updated_at)
-
-
-def spirits_due_for_evolution(limit: int = 500) -> list[UUID]:
-    """Ids of curated spirits whose identity is due (for the sweep: a lost message, or a spirit
-    that was paused)."""
-    candidates = (
-        Spirit.objects.filter(status__in=CURATED_STATUSES)
-        .filter(
-            Exists(Knowledge.objects.filter(spirit=OuterRef("pk")))
-            | Exists(Lesson.objects.filter(spirit=OuterRef("pk")))
-        )
-        .order_by("id")
-    )
-    due = []
-    for spirit in candidates.iterator():
-        if spirit.effective_config["identity"]["enabled"] and identity_due(spirit)[0]:
-            due.append(spirit.pk)
-            if len(due) >= limit:
-                break
-    return due
 
 
 # --- The rules -------------------------------------------------------------------------------

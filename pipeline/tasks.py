@@ -10,7 +10,7 @@ from django.conf import settings
 from elephantasm.ai.llm import TransientLanguageModelError
 from elephantasm.tasks import SAFE_DELIVERY
 
-from . import cortex, embedding, evolution, extraction, flow, synthesis
+from . import cortex, embedding, evolution, extraction, flow, sweeps, synthesis
 from .dreamer import run as dreamer_run
 
 # Steps that may ask a language model also retry when it stayed unavailable (retries ran out on
@@ -119,7 +119,7 @@ def extraction_sweep(self) -> int:
     """Sweep: enqueue extraction of memories left unextracted (a lost message, a spirit that was
     paused), EXTRACTION_SWEEP_LIMIT at most, older than EXTRACTION_SWEEP_GRACE_SECONDS, in
     batches of EMBED_BATCH_SIZE. Returns how many."""
-    ids = extraction.memories_pending_extraction(
+    ids = sweeps.memories_pending_extraction(
         limit=settings.EXTRACTION_SWEEP_LIMIT,
         older_than_seconds=settings.EXTRACTION_SWEEP_GRACE_SECONDS,
     )
@@ -140,7 +140,7 @@ def evolve_identity(self, spirit_id: str) -> int | None:
 def evolution_sweep(self) -> int:
     """Sweep: enqueue identity evolution of each spirit whose identity is due (a lost message, a
     spirit that was paused). Returns how many."""
-    ids = evolution.spirits_due_for_evolution()
+    ids = sweeps.spirits_due_for_evolution()
     for spirit_id in ids:
         flow.enqueue_identity_evolution(spirit_id)
     return len(ids)

@@ -34,7 +34,6 @@ A topic that normalises to nothing drops the fact. The model's content is stored
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
 from uuid import UUID
 
 from django.db import transaction
@@ -44,7 +43,6 @@ from elephantasm.ai.llm import (
     TransientLanguageModelError,  # noqa: F401 - raised through; the task retries on it
 )
 from memories.models import Memory
-from spirits.models import CURATED_STATUSES, Spirit
 
 from ..llm_calls import language_model
 from .llm import plan_memories
@@ -72,26 +70,6 @@ __all__ = [
     "sentences",
     "source_text",
 ]
-
-
-def memories_pending_extraction(*, limit: int, older_than_seconds: int) -> list[UUID]:
-    """Ids of live memories not yet extracted, created over `older_than_seconds` ago, of curated
-    spirits with extraction enabled, oldest first (for the sweep: their message was lost, or
-    their spirit was paused)."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    pending = Memory.objects.filter(
-        extracted_at__isnull=True,
-        created_at__lt=cutoff,
-        spirit__deleted_at__isnull=True,
-        spirit__status__in=CURATED_STATUSES,
-    )
-    disabled = [
-        spirit.pk
-        for spirit in Spirit.objects.filter(pk__in=pending.values("spirit_id").distinct())
-        if not spirit.effective_config["extraction"]["enabled"]
-    ]
-    rows = pending.exclude(spirit_id__in=disabled).order_by("created_at", "id")
-    return list(rows.values_list("id", flat=True)[:limit])
 
 
 def extract_from_memories(*, memory_ids: Iterable[UUID | str]) -> ExtractionResult:

@@ -1,44 +1,142 @@
-"""Extraction by rules: the FACT and LESSON candidates a memory's sentences state, offline.
+"""Extraction by rules: the facts and lessons what people said states, offline.
 
-Which text (rules): in a synthesized memory (`metadata["synthesis"]`, one "role: text" line per
-event) only the user's lines ("user: …", prefix removed) — unless the language model wrote it
-(method "llm": prose, no such lines), then, like any other memory, the whole content. The text is
-split into sentences at . ! ? and line breaks.
+What is read (`utterances`): for a memory synthesized from events, what the *people* in them said
+(events with the role "user" or "human", or of type message.in), each with its speaker (the
+event's author, else "the user") and the moment it was said; for any other memory, its content,
+said at the memory's time (time_end, else when it was created).
 
-FACT candidates: a sentence (normalised: lowercase, punctuation dropped) matching one of the
-rules below, first match wins. Each gives a `topic` key — the slot a contradicting fact would
-fill — a canonical `content` and a confidence:
+How (`facts_in`): the text is split into sentences, then into clauses (at ";", dashes, and at
+commas or "and"/"but"/"so" that start a new statement: "I'm leaving Adyen, joining Mollie").
+A clause that is a question, or hypothetical ("if I moved to Spain", "should I…", "I'm thinking
+about…"), states nothing. Every finder of `patterns` and `plans` reads every other clause, so a
+fact is found anywhere in a sentence and in casual register ("Tomasz here", "over at Allegro",
+"fyi my partner Zofia is gluten intolerant"). What a clause says about a named person close to
+the speaker ("my partner Zofia is gluten intolerant") is read again as that person's clause, and
+a sentence about someone in the third person ("The user lives in Paris", "Zofia is vegan") is
+read as if they said it (`pipeline.person`).
 
-    "my favourite|favorite|preferred <slot> is <v>"  preference:<slot>   0.75
-    "my name is <v>"                                   name               0.8
-    "my <slot> is|are <v>"  (slot: 1-3 words)          <slot>             0.6
-    "i live in|i'm based in|i moved to <v>"            location           0.8
-    "i work at|for <v>"                                employer           0.8
-    "i prefer <v> over|to|rather than <w>"             preference:<v|w>   0.75  (sorted pair)
-    "i prefer <v>"                                     preference:<v>     0.7
-    "i use <v> for <purpose>"                          tool:<purpose>     0.7
-    "i use <v>"                                        tool:<v>           0.7
+Each fact has a `topic` key — the slot a contradicting fact fills: one per person for name,
+location, hometown, employer, job, school, field, age, birthday, diet, partner, spouse,
+vehicle, children; one per value for likes:<x>, dislikes:<x>, hobby:<x>, language:<x>,
+allergy:<x>, health:<x>, tool:<x>, pet:<name>, child:<name>, plan:<where or what> (a plan's
+time changes replace it), preference:<slot>. Facts about someone else are keyed
+"<name>:<topic>". A fact that stopped being true ("not vegetarian anymore", "I left Adyen",
+"we broke up") is an *ending*: it closes the current fact of its topic (writing).
 
-Values longer than 80 characters are not facts. A sentence that is no fact may be a LESSON
-candidate: one with a normative cue — it starts (after an optional "please") with "always",
-"never", "don't", "do not", "remember to", "make sure" or "next time", or it contains "should" —
-and is no question (does not end with "?"); confidence 0.6.
-Candidates below the spirit's `extraction.min_confidence` are dropped (the model's too).
+LESSON candidates: a sentence with a normative cue — it starts (after an optional "please") with
+"always", "never", "don't", "do not", "remember to", "make sure" or "next time", or it contains
+"should" — that is no question and states no fact; confidence 0.6. Candidates below the spirit's
+`extraction.min_confidence` are dropped.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
+from events.models import ARRIVAL_ORDER
 from memories.models import Memory
 
-VALUE_MAX_CHARS = 80
-LESSON_CONFIDENCE = 0.6
+from ..person import as_said_by_subject
+from . import body, plans, tastes, work  # noqa: F401 - body and work register their finders
+from .candidates import (
+    THE_USER,
+    USER,
+    FactCandidate,
+    Found,
+    LessonCandidate,
+    Speaker,
+    speaker_named,
+)
+from .lexicon import HYPOTHETICAL
+from .patterns import FINDERS, GREETING_FROM, HERE_NOW
+from .values import clean_value, cut, titled
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
+__all__ = [
+    "FactCandidate",
+    "LessonCandidate",
+    "Utterance",
+    "candidates",
+    "clean_value",
+    "fact_candidate",
+    "facts_in",
+    "lesson_candidate",
+    "normalise",
+    "sentences",
+    "source_text",
+    "utterances",
+]
+
+VALUE_MAX_CHARS = 80
+PEOPLE_ROLES = ("user", "human")
+
 _USER_LINE = re.compile(r"^\s*user\s*:\s*", re.IGNORECASE)
-_V = r"(?P<v>.+)"
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|(?<=[.!?])(?=[A-Z])")
+_CLAUSE_SPLIT = re.compile(
+    r"\s*(?:;|\s[-–—]\s|\.\.\.|…)\s*"
+    r"|,\s*(?=(?:and\s+|but\s+|so\s+|plus\s+|also\s+|though\s+|btw\s+|anyway\s+|oh\s+|well\s+)?"
+    r"(?:i\b|i'm\b|im\b|ive\b|i've\b|we\b|we're\b|he\b|she\b|he's\b|she's\b|joining\b|leaving\b|now\b|since\b|"
+    r"because\b|cause\b|cuz\b|which\b|btw\b|fyi\b|anyway\b|lol\b|haha\b|oh\b|still\b|just\b))"
+    r"|\s+(?=(?:and|but|so|plus)\s+(?:i|i'm|im|we|we're|my|our)\b(?!\s+(?:are|were|have been)\b))"
+    r"|,\s*(?=(?:is|are|do|does|can|could|would|will|should|any|what|how|where|why|which)\s+"
+    r"(?:you|it|that|this|there|i|we|insurance|the)\b)",
+    re.IGNORECASE,
+)
+_QUESTION_START = re.compile(
+    r"^(?:what|where|when|why|how|who|which|whats|what's|do|does|did|can|could|would|should|is|"
+    r"are|was|were|will|shall|any|anyone|have you|got any|wanna|want to)\b",
+    re.IGNORECASE,
+)
+_HYPOTHETICAL = re.compile("|".join(HYPOTHETICAL), re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|me|my|mine|we|our|us)\b", re.IGNORECASE)
+_CASUAL = [
+    (re.compile(r"\bim\b", re.I), "I'm"),
+    (re.compile(r"\bive\b", re.I), "I've"),
+    (re.compile(r"\bdont\b", re.I), "don't"),
+    (re.compile(r"\bdoesnt\b", re.I), "doesn't"),
+    (re.compile(r"\bcant\b", re.I), "can't"),
+    (re.compile(r"\bwont\b", re.I), "won't"),
+    (re.compile(r"\bisnt\b", re.I), "isn't"),
+    (
+        re.compile(r"\bwere\s+(?=moving|going|flying|heading|off|travelling|traveling)", re.I),
+        "we're ",
+    ),
+    (re.compile(r"\bi\b"), "I"),
+    (re.compile(r"[’‘]"), "'"),
+    (re.compile(r"\bI'm\b", re.I), "I am"),
+    (re.compile(r"\bI've\b", re.I), "I have"),
+    (re.compile(r"\bI'll\b", re.I), "I will"),
+    (re.compile(r"\bI'd\b", re.I), "I would"),
+    (re.compile(r"\bwe're\b", re.I), "we are"),
+    (re.compile(r"\bwe've\b", re.I), "we have"),
+]
+
+
+def _elided_subject(match: re.Match) -> str:
+    said = match.group(0)
+    if said.lower().endswith("ing") and " " not in said.strip():
+        return f"I am {said}"
+    return f"I {said}"
+
+
+_ELIDED = re.compile(
+    r"^(?:(?:yeah|and|so|but|also|oh|ok|well|just|recently|finally|now|currently|still|officially)\s+)*(?:moved|relocated|gave|"
+    r"started|joined|got|left|quit|graduated|turned|became|live|living|work|working|moving|"
+    r"leaving|joining|studying|speak|doing|taking)\b",
+    re.IGNORECASE,
+)
+LESSON_CUE = re.compile(
+    r"^(?:please )?(?:always|never|dont|do not|remember to|make sure|next time)\b|\bshould\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    text: str
+    speaker: Speaker = THE_USER
+    at: datetime | None = None
 
 
 def normalise(text: str) -> str:
@@ -47,131 +145,119 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", text).split())
 
 
-@dataclass(frozen=True, slots=True)
-class FactRule:
-    pattern: re.Pattern[str]
-    topic: str  # formatted with the match groups (normalised)
-    content: str  # formatted with the match groups (as written)
-    confidence: float
-
-
-def _rule(pattern: str, topic: str, content: str, confidence: float) -> FactRule:
-    return FactRule(re.compile(pattern + r"$"), topic, content, confidence)
-
-
-# Matched against the normalised sentence; the groups are then cut from the sentence as written.
-FACT_RULES: tuple[FactRule, ...] = (
-    _rule(
-        r"^my (?:favourite|favorite|preferred) (?P<slot>\w+(?: \w+){0,2}) (?:is|are) " + _V,
-        "preference:{slot}",
-        "The user's favourite {slot} is {v}.",
-        0.75,
-    ),
-    _rule(r"^my name is " + _V, "name", "The user's name is {v}.", 0.8),
-    _rule(
-        r"^my (?P<slot>\w+(?: \w+){0,2}?) (?:is|are) " + _V,
-        "{slot}",
-        "The user's {slot} is {v}.",
-        0.6,
-    ),
-    _rule(
-        r"^(?:i live in|im based in|i am based in|i moved to) " + _V,
-        "location",
-        "The user lives in {v}.",
-        0.8,
-    ),
-    _rule(r"^i work (?:at|for) " + _V, "employer", "The user works at {v}.", 0.8),
-    _rule(
-        r"^i prefer (?P<v>.+?) (?:over|to|rather than) (?P<w>.+)",
-        "preference:{pair}",
-        "The user prefers {v} over {w}.",
-        0.75,
-    ),
-    _rule(r"^i prefer " + _V, "preference:{v}", "The user prefers {v}.", 0.7),
-    _rule(
-        r"^i use (?P<v>.+?) for (?P<purpose>.+)",
-        "tool:{purpose}",
-        "The user uses {v} for {purpose}.",
-        0.7,
-    ),
-    _rule(r"^i use " + _V, "tool:{v}", "The user uses {v}.", 0.7),
-)
-
-LESSON_CUE = re.compile(
-    r"^(?:please )?(?:always|never|dont|do not|remember to|make sure|next time)\b|\bshould\b"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class FactCandidate:
-    topic: str
-    content: str
-    confidence: float
-
-
-@dataclass(frozen=True, slots=True)
-class LessonCandidate:
-    statement: str
-    confidence: float = LESSON_CONFIDENCE
-    rationale: str = ""  # the memory is named when empty
-
-
-def source_text(memory: Memory) -> str:
-    """The user's lines of a synthesized memory (prefix removed), else the whole content."""
-    if not isinstance(memory.metadata, dict) or "synthesis" not in memory.metadata:
-        return memory.content
-    synthesis = memory.metadata["synthesis"]
-    if isinstance(synthesis, dict) and synthesis.get("method") == "llm":  # prose, no role lines
-        return memory.content
-    return "\n".join(
-        _USER_LINE.sub("", line) for line in memory.content.splitlines() if _USER_LINE.match(line)
-    )
-
-
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s and s.strip()]
 
 
-def clean_value(value: str) -> str:
-    return value.strip().rstrip(".!?;:,").strip()
+def casual(text: str) -> str:
+    """Casual spellings made regular ("im" -> "I am", "dont" -> "don't")."""
+    for pattern, replacement in _CASUAL:
+        text = pattern.sub(replacement, text)
+    return text
 
 
-def _as_written(sentence: str, normalised_value: str) -> str:
-    """The value as written in the sentence (its casing), found by its normalised form."""
-    words = clean_value(sentence).split()
-    wanted = normalised_value.split()
-    for start in range(len(words)):
-        for end in range(start + 1, len(words) + 1):
-            if normalise(" ".join(words[start:end])) == normalised_value:
-                return clean_value(" ".join(words[start:end]))
-            if len(normalise(" ".join(words[start:end])).split()) > len(wanted):
-                break
-    return normalised_value
+def clauses(sentence: str) -> list[str]:
+    return [c.strip(" ,") for c in _CLAUSE_SPLIT.split(sentence) if c and c.strip(" ,")]
+
+
+def _states_nothing(clause: str) -> bool:
+    stripped = clause.strip()
+    if stripped.endswith("?") or (
+        _QUESTION_START.match(stripped) and not stripped.endswith(("!", "."))
+    ):
+        return True
+    return bool(_HYPOTHETICAL.search(stripped))
+
+
+def facts_in(
+    text: str,
+    speaker: Speaker = THE_USER,
+    at: datetime | None = None,
+    context: dict | None = None,
+) -> list[FactCandidate]:
+    """Every fact `text` states (in order), said by `speaker` at `at`. `context` carries, from one
+    utterance to the next, the person last named, whom "he" or "she" then means."""
+    context = {} if context is None else context
+    found = Found()
+    for sentence in sentences(casual(text)):
+        before = len(found.facts)
+        _read(sentence, speaker, found, context)
+        if (
+            len(found.facts) == before
+            and speaker is THE_USER
+            and not _FIRST_PERSON.search(sentence)
+        ):
+            subject, said = as_said_by_subject(sentence)  # "Zofia is vegan", "The user lives in…"
+            if subject is not None:
+                _read(said, speaker_named(subject), found)
+        for fact in found.facts[before:]:
+            if fact.subject != USER or fact.topic.split(":")[0] in PEOPLE_TOPICS:
+                context["person"] = _person_of(fact)
+    if not any(f.topic.endswith("location") for f in found.facts) and (
+        (greeting := GREETING_FROM.search(text)) and HERE_NOW.search(text)
+    ):  # "hallo from Heidelberg!!! i live here now"
+        place = titled(cut(greeting["rest"], max_words=3, proper=True))
+        if place:
+            found.add(FactCandidate("location", f"{speaker.display} lives in {place}.", 0.7, place))
+    facts = [f.said_at(at) for f in found.facts if len(f.value) <= VALUE_MAX_CHARS]
+    if any(":pet:" in f":{f.topic}" and "called" in f.content for f in facts):
+        # "we adopted a dog… named her Tlayuda": the pet by its name, not "a dog" too
+        facts = [f for f in facts if not (":pet:" in f":{f.topic}" and "called" not in f.content)]
+    return facts
+
+
+PEOPLE_TOPICS = ("partner", "spouse", "child", "sibling", "parent", "friend")
+_PRONOUN = re.compile(
+    r"^(?P<pronoun>he|she)(?P<rest>'s\b|\s+(?:is|was|has|had|works|worked|lives|lived|"
+    r"loves|likes|studies|just|got|turned|started|moved|became|can't|doesn't|plays|"
+    r"speaks)\b)",
+    re.IGNORECASE,
+)
+
+
+def _resolve_pronoun(sentence: str, context: dict) -> str:
+    """ "He's a physio at Salford Royal" -> "Kwame is a physio…" when Kwame was named last."""
+    person = context.get("person")
+    match = _PRONOUN.match(sentence)
+    if not person or match is None:
+        return sentence
+    rest = " is" if match["rest"].lower() == "'s" else match["rest"]
+    return f"{person}{rest}{sentence[match.end() :]}"
+
+
+def _person_of(fact: FactCandidate) -> str | None:
+    if fact.subject != USER:
+        return fact.subject
+    return fact.value if fact.value[:1].isupper() else None
+
+
+def _read(sentence: str, who: Speaker, found: Found, context: dict | None = None) -> None:
+    for clause in clauses(sentence):
+        if context is not None and who is THE_USER:
+            resolved = _resolve_pronoun(clause, context)
+            if resolved != clause:  # "she lives in Dublin now": the person named last
+                subject, said = as_said_by_subject(resolved)
+                if subject is not None:
+                    _read(said, speaker_named(subject), found)
+                    continue
+        if _states_nothing(clause):
+            if not _HYPOTHETICAL.search(clause):  # "can you write a card for my wife Ana?"
+                plans.find_people(clause, who, found)
+            tastes.find_possessions(clause, who, found)  # "should I sell my Volvo?": one is had
+            continue
+        clause = _ELIDED.sub(_elided_subject, clause, count=1)  # "just moved to Oslo" (I elided)
+        for find in FINDERS:
+            find(clause, who, found)
+        for name, own in plans.about_others(clause):
+            _, as_them = as_said_by_subject(own)
+            for find in FINDERS:
+                find(as_them, speaker_named(name), found)
 
 
 def fact_candidate(sentence: str) -> FactCandidate | None:
-    """The FACT a sentence states by the rules of this module, or None."""
-    norm = normalise(sentence)
-    for rule in FACT_RULES:
-        match = rule.pattern.match(norm)
-        if match is None:
-            continue
-        groups = match.groupdict()
-        if any(len(value) > VALUE_MAX_CHARS for value in groups.values()):
-            return None
-        keys = dict(groups)
-        if "w" in groups:
-            keys["pair"] = "|".join(sorted((groups["v"], groups["w"])))
-        written = {
-            name: (value if name in ("slot", "purpose") else _as_written(sentence, value))
-            for name, value in groups.items()
-        }
-        return FactCandidate(
-            topic=rule.topic.format(**keys)[:255],
-            content=rule.content.format(**written),
-            confidence=rule.confidence,
-        )
-    return None
+    """The first fact a sentence states, or None."""
+    found = facts_in(sentence)
+    return next((f for f in found if not f.ends), None)
 
 
 def lesson_candidate(sentence: str) -> LessonCandidate | None:
@@ -184,20 +270,60 @@ def lesson_candidate(sentence: str) -> LessonCandidate | None:
     return LessonCandidate(statement=statement[0].upper() + statement[1:] + ".")
 
 
+def utterances(memory: Memory) -> list[Utterance]:
+    """What the people in the memory's events said, or the memory's own content (see above)."""
+    synthesized = isinstance(memory.metadata, dict) and "synthesis" in memory.metadata
+    if synthesized and not memory._state.adding:
+        events = [link.event for link in memory.event_links.select_related("event")]
+        events.sort(key=lambda e: tuple(getattr(e, name) for name in ARRIVAL_ORDER))
+        said = [
+            Utterance(e.content, speaker_named(_author(e)), e.occurred_at)
+            for e in events
+            if e.role.lower() in PEOPLE_ROLES or (not e.role and e.event_type == "message.in")
+        ]
+        if said or events:
+            return said
+    at = memory.time_end or memory.time_start or memory.created_at
+    if synthesized:  # a transcript from before memories were linked to events: its user lines
+        lines = memory.content.splitlines()
+        said = [
+            Utterance(_USER_LINE.sub("", x), THE_USER, at) for x in lines if _USER_LINE.match(x)
+        ]
+        if said:
+            return said
+    return [Utterance(memory.content, THE_USER, at)]
+
+
+def source_text(memory: Memory) -> str:
+    """What extraction reads of the memory, as one text (one utterance a line)."""
+    return "\n".join(u.text for u in utterances(memory))
+
+
+def _author(event) -> str | None:
+    author = (event.author or "").strip()
+    return author if author and author.lower() not in PEOPLE_ROLES else None
+
+
 def candidates(
     memory: Memory, min_confidence: float = 0.0
 ) -> tuple[list[FactCandidate], list[LessonCandidate]]:
-    """The memory's FACT candidates (the last per topic) and LESSON candidates (distinct)."""
-    facts: dict[str, FactCandidate] = {}
+    """The memory's facts (in the order said; the last of a topic wins when written) and its
+    LESSON candidates (distinct)."""
+    return candidates_of(utterances(memory), min_confidence)
+
+
+def candidates_of(
+    said: Iterable[Utterance], min_confidence: float = 0.0
+) -> tuple[list[FactCandidate], list[LessonCandidate]]:
+    facts: list[FactCandidate] = []
     lessons: dict[str, LessonCandidate] = {}
-    for sentence in sentences(source_text(memory)):
-        fact = fact_candidate(sentence)
-        if fact is not None:
-            if fact.confidence >= min_confidence:
-                facts.pop(fact.topic, None)
-                facts[fact.topic] = fact
-            continue
-        lesson = lesson_candidate(sentence)
-        if lesson is not None and lesson.confidence >= min_confidence:
+    context: dict = {}
+    for utterance in said:
+        found = facts_in(utterance.text, utterance.speaker, utterance.at, context)
+        facts.extend(f for f in found if f.confidence >= min_confidence)
+        for sentence in sentences(utterance.text):
+            lesson = lesson_candidate(sentence)
+            if lesson is None or lesson.confidence < min_confidence or facts_in(sentence):
+                continue  # a sentence that states a fact is no lesson
             lessons.setdefault(normalise(lesson.statement), lesson)
-    return list(facts.values()), list(lessons.values())
+    return facts, list(lessons.values())

@@ -1,12 +1,18 @@
 """Extraction's writes: candidates become knowledge and lessons, through their services.
 
-Writing a FACT (per spirit, among current FACT knowledge — not closed, not deleted — of its topic):
+Writing a FACT (per spirit, among current knowledge — not closed, not deleted — of its topic):
 - one with the same normalised content: *strengthened* — the memory is linked as provenance,
   then confidence = min(1, c + (1 - c) * 0.3), reason "repeated in memory <id>" (one UPDATE);
-- otherwise it is created (knowledge_create, the memory as provenance), and every other current
-  fact of that topic is *closed* (valid_to now, superseded_by the new one, reason "contradicted
-  by memory <id>").
-Within one memory the last fact of a topic wins. Writing a LESSON: a live lesson (any status) with
+- otherwise it is created (knowledge_create, the memory as provenance, `valid_from` the moment it
+  was said), and every other current fact of that topic is *closed*: `valid_to` the moment the
+  change was said (not the processing time), `superseded_by` the new one, reason "contradicted
+  by memory <id>". A fact said before the current one began is written already closed,
+  superseded by it (events can be processed out of order).
+- an *ending* ("not vegetarian anymore") closes the current facts of its topic that mention its
+  value (all of them when it names none), at the moment it was said, replaced by nothing; an
+  ending of "plan:*" closes the current plans that mention its value ("did the 10k").
+Facts are written in the order they were said, so the last of a topic wins. Writing a LESSON: a
+live lesson (any status) with
 the same normalised statement is strengthened the same way (its status is left to curators);
 otherwise one is created, with the memory as provenance.
 
@@ -17,7 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from memories.models import Knowledge, KnowledgeMemory, KnowledgeType, Lesson, LessonMemory, Memory
+from django.utils import timezone
+
+from memories.models import Knowledge, KnowledgeMemory, Lesson, LessonMemory, Memory
 from memories.services.knowledge import (
     knowledge_close,
     knowledge_create,
@@ -46,14 +54,24 @@ def strengthened(confidence: float) -> float:
 
 
 def write_fact(memory: Memory, fact: FactCandidate, result: ExtractionResult) -> None:
+    """Write one fact of `memory` (see the module docstring): strengthen the same current fact,
+    or create it and close the other current facts of its topic; an ending closes them only."""
+    same_topic = (
+        {"topic__startswith": fact.topic[:-1]}
+        if fact.topic.endswith("*")
+        else {"topic": fact.topic}
+    )
     current = list(
         Knowledge.objects.filter(
-            spirit_id=memory.spirit_id,
-            knowledge_type=KnowledgeType.FACT,
-            topic=fact.topic,
-            valid_to__isnull=True,
+            spirit_id=memory.spirit_id, valid_to__isnull=True, **same_topic
         ).order_by("created_at", "id")
     )
+    if fact.ends:
+        value = normalise(fact.value)
+        for old in current:
+            if not value or value in normalise(old.content):
+                _close(old, None, fact.at, f"ended in memory {memory.pk}", result)
+        return
     same = next((k for k in current if normalise(k.content) == normalise(fact.content)), None)
     if same is not None:
         link_memories(same, [memory.pk], KnowledgeMemory, "knowledge")
@@ -66,29 +84,37 @@ def write_fact(memory: Memory, fact: FactCandidate, result: ExtractionResult) ->
             )
         )
         return
+    newer = [k for k in current if fact.at and k.valid_from and k.valid_from > fact.at]
     new = knowledge_create(
         spirit=memory.spirit,
         data={
-            "knowledge_type": KnowledgeType.FACT,
+            "knowledge_type": fact.kind,
             "topic": fact.topic,
             "content": fact.content,
             "summary": fact.content,
             "confidence": fact.confidence,
+            "valid_from": fact.at,
         },
         actor=ACTOR,
         memory_ids=[memory.pk],
         reason=f"extracted from memory {memory.pk}",
     )
     result.created.append(new)
+    if newer:  # said before what is current now: history, replaced by the newest
+        _close(new, newer[-1], newer[-1].valid_from, f"older than memory {memory.pk}", result)
+        return
     for old in current:
-        result.closed.append(
-            knowledge_close(
-                knowledge=old,
-                actor=ACTOR,
-                superseded_by=new,
-                reason=f"contradicted by memory {memory.pk}",
-            )
-        )
+        _close(old, new, fact.at, f"contradicted by memory {memory.pk}", result)
+
+
+def _close(old: Knowledge, by: Knowledge | None, at, reason: str, result: ExtractionResult):
+    """Close `old` at the moment the change was said (never before it began)."""
+    when = at or timezone.now()
+    if old.valid_from and when < old.valid_from:
+        when = old.valid_from
+    result.closed.append(
+        knowledge_close(knowledge=old, actor=ACTOR, superseded_by=by, valid_to=when, reason=reason)
+    )
 
 
 def write_lesson(memory: Memory, lesson: LessonCandidate, result: ExtractionResult) -> None:

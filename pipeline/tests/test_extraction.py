@@ -107,12 +107,16 @@ def test_synthesized_memories_are_read_from_the_users_lines_only():
     )
 
 
-def test_candidates_keep_the_last_fact_of_a_topic_and_distinct_lessons():
+def test_candidates_keep_every_fact_in_order_and_distinct_lessons():
     memory = Memory(
         content="I live in Paris. I live in Rome. Always be brief. always be brief!", metadata={}
     )
     found_facts, found_lessons = candidates(memory)
-    assert [f.content for f in found_facts] == ["The user lives in Rome."]
+    # every fact in the order said: written so, the last of a topic is the current one
+    assert [f.content for f in found_facts] == [
+        "The user lives in Paris.",
+        "The user lives in Rome.",
+    ]
     assert [lesson.statement for lesson in found_lessons] == ["Always be brief."]
 
 

@@ -1,0 +1,196 @@
+"""Facts about where and as what the speaker works, and where and what they study (the finders
+register themselves in patterns.FINDERS)."""
+
+from __future__ import annotations
+
+import re
+
+from .candidates import Found, Speaker
+from .patterns import ADV, NEGATED, ending, fact, finder, rx
+from .values import cut, is_occupation, titled
+
+# --- Work and study -------------------------------------------------------------------------------
+
+WORK_AT = rx(
+    r"\bI\s+"
+    + ADV
+    + r"(?:currently\s+|still\s+|now\s+)?(?:work|am working|am still working|have been working|have worked)\s+"
+    r"(?:as\s+an?\s+(?P<job>[\w -]+?)\s+)?(?:at|for|with)\s+(?P<rest>[^,.;!?]+?)(?:\s+as\s+(?:an?\s+)?(?P<job2>[\w -]+?))?(?:[,.;!?]|$|\s+(?:and|but|so|since|because|now)\b)"
+)
+JOINED = rx(
+    r"(?:\bI\s+(?:just\s+|finally\s+|officially\s+)?(?:joined|started at|start at|am starting at|"
+    r"will start at|got a job at|got a job with|got hired (?:at|by)|landed a job at|"
+    r"accepted an offer from|am joining|will be joining|signed with)|\bjoining|\bsince I started at|"
+    r"\baccepted (?:the|an?) (?=(?-i:[A-Z])\w+ offer)|"
+    r"\bnew job at|\bI am now at|\bnow working at|\bI work at|\bstarting at)\s+(?P<rest>.+)"
+)
+OVER_AT = rx(r"\bover at\s+(?P<rest>.+)")
+WORK_WORDS = rx(
+    r"\b(?:work|working|job|team|office|shift|boss|colleague|engineer|manager|company|we ship|"
+    r"we deploy|we release|sprint|standup|stand-up|on-call|client|customers|we)\b"
+)
+LEFT = rx(
+    r"\bI\s+"
+    + ADV
+    + r"(?:just\s+|finally\s+)?(?:am\s+|have\s+)?(?:left|leaving|quit|quitting|resigned from|"
+    r"am resigning from|got laid off (?:from|at|by)|got fired from|was let go from|handed in my notice at)\s+(?P<rest>.+)"
+    r"|\bmy last day at\s+(?P<last>[^,.;!?]+?)\s+(?:was|is)\b"
+)
+I_TEACH = rx(r"\bI\s+" + ADV + r"(?P<verb>tutor|teach|coach|nanny|freelance|bartend|babysit)\b")
+_TEACHERS = {
+    "tutor": "tutor",
+    "teach": "teacher",
+    "coach": "coach",
+    "nanny": "nanny",
+    "freelance": "freelancer",
+    "bartend": "bartender",
+    "babysit": "babysitter",
+}
+JOB_AT_START = rx(r"^(?:now\s+|new job:?\s+)?(?P<job>[\w -]{3,40}?)\s+at\s+(?P<rest>(?-i:[A-Z]).+)")
+RETIRED = rx(r"\bI\s+" + ADV + r"am\s+(?:now\s+|officially\s+|finally\s+)?retired\b")
+OWN_FIRM = rx(
+    r"\b(?:run|own|started|founded|have)\s+my\s+own\s+(?:firm|company|business|shop|studio|practice|agency|bakery|restaurant)[,:\s]+(?:called\s+)?(?P<rest>(?-i:[A-Z]).+)"
+)
+NO_LONGER_AT = rx(r"\b(?:no longer|don't|do not) work(?:ing)? (?:at|for)\s+(?P<rest>.+)")
+JOB_AS = rx(r"\bI\s+" + ADV + r"(?:work|am working)\s+as\s+an?\s+(?P<rest>.+)")
+I_AM_A = rx(
+    r"\bI\s+"
+    + ADV
+    + r"(?:am|will be|have been)\s+(?:now\s+|currently\s+|still\s+|officially\s+)?(?:an?\s+)?(?P<rest>[\w -]+?)(?:\s+(?:over\s+)?(?:at|for|with)\s+(?P<at>.+)|[,.!;]|$|\s+(?:and|but|so|in|on|since|who|which|now|here|there|by|from)\b)"
+)
+BECAME = rx(
+    r"\bI\s+"
+    + ADV
+    + r"(?:just\s+)?(?:became|got promoted to|am now|have become)\s+an?\s+(?P<rest>.+)"
+)
+MY_JOB = rx(r"\bmy\s+(?:job|role|title|position)\s+is\s+(?P<rest>.+)")
+NOT_A_ANYMORE = rx(
+    r"\bI\s+" + ADV + r"am\s+(?:not|no longer)\s+an?\s+(?P<rest>[\w -]+?)(?:\s+any ?more\b|$|[,.!])"
+)
+STUDY = rx(
+    r"\bI\s+"
+    + ADV
+    + r"(?:am\s+)?(?:study|studying|major in|majoring in|am doing a (?:degree|masters|master's|phd|bachelor's) in)\s+"
+    r"(?P<rest>[\w &-]+?)(?:\s+at\s+(?P<at>.+)|[,.!;]|$|\s+(?:and|but|so|because|since|now)\b)"
+)
+STUDENT_AT = rx(
+    r"\bI\s+"
+    + ADV
+    + r"am\s+(?:an?\s+)?(?:[\w-]+\s+)?(?:student|freshman|sophomore|junior|undergrad|grad student|phd student)\s+at\s+(?P<rest>.+)"
+)
+YEAR_AT = rx(
+    r"\bI\s+"
+    + ADV
+    + r"am\s+(?:an?\s+)?(?:first|second|third|fourth|final|last|1st|2nd|3rd|4th)[- ]year\s+(?P<field>[\w ]+?)(?:\s+student)?\s+at\s+(?P<rest>.+)"
+)
+DEGREE = rx(
+    r"\b(?:masters|master's|phd|doctorate|degree|bachelor's|bsc|msc|ba|mba|diploma)\s+in\s+(?P<field>[\w &-]+?)(?:\s+at\s+(?P<at>.+)|[,.!;]|$|\s+(?:and|but|so|because|since|starting|from|in)\b)"
+)
+SWITCHED = rx(
+    r"\b(?:switched|changed)\s+(?:my\s+)?(?:majors?\s+|degree\s+|course\s+|program\s+|programme\s+)?(?:to|into)\s+(?P<field>[\w ]+?)(?:[,.!;]|$|\s+(?:and|but|so|now)\b)"
+)
+GRADUATED = rx(r"\bI\s+" + ADV + r"(?:just\s+|finally\s+)?graduated(?:\s+from\s+(?P<rest>.+))?")
+
+
+START_THE = rx(r"\bI\s+(?:start|am starting|begin)\s+(?:the|my|a|as)\s+(?P<job>\w+)\b")
+CLUBS = re.compile(r"\b(?:club|gym|class|team|group|community|league|choir|band|course)\b", re.I)
+
+
+def _employer(value: str, who: Speaker, found: Found, confidence: float = 0.8) -> None:
+    value = titled(value)
+    if CLUBS.search(value) or re.search(
+        r"(?i)\b(?:january|february|march|april|may|june|july|"
+        r"august|september|october|november|december)\b",
+        value,
+    ):
+        return  # "joined a tennis club", "start in September": no employer
+    if value and value.lower() not in ("home", "work", "night", "the moment", "a startup"):
+        found.add(fact(who, "employer", f"{who.display} works at {value}.", value, confidence))
+
+
+def _job(value: str, who: Speaker, found: Found) -> None:
+    if value and is_occupation(value):
+        found.add(
+            fact(who, "job", f"{who.display} works as {_article(value)} {value}.", value, 0.75)
+        )
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
+@finder
+def find_work(clause: str, who: Speaker, found: Found) -> None:
+    if (match := START_THE.search(clause)) and is_occupation(match["job"]):
+        _job(match["job"], who, found)
+    if match := I_TEACH.search(clause):
+        _job(_TEACHERS[match["verb"].lower()], who, found)
+    if (match := JOB_AT_START.search(clause)) and is_occupation(match["job"]) and not who.key:
+        _job(cut(match["job"], max_words=4), who, found)
+        _employer(cut(match["rest"], max_words=4, proper=True), who, found, 0.75)
+    if RETIRED.search(clause):
+        found.add(fact(who, "job", f"{who.display} is retired.", "retired", 0.8))
+    if match := OWN_FIRM.search(clause):
+        _employer(cut(match["rest"], max_words=4, proper=True), who, found)
+    if match := LEFT.search(clause):
+        value = cut(match["rest"] or match["last"], max_words=4, proper=True)
+        if value and not re.match(r"(?i)(?:my|the|a|an|it|that|this|work|home)\b", value):
+            found.add(ending(who, "employer", titled(value)))
+    elif match := NO_LONGER_AT.search(clause):
+        found.add(ending(who, "employer", titled(cut(match["rest"], max_words=4, proper=True))))
+    if match := WORK_AT.search(clause):
+        if not NEGATED.search(clause[: match.start()]):
+            _employer(cut(match["rest"], max_words=4, proper=True), who, found)
+            for job in (match["job"], match["job2"]):
+                if job:
+                    _job(cut(job, max_words=4), who, found)
+    elif (match := JOINED.search(clause)) and not NEGATED.search(clause[: match.start()]):
+        _employer(cut(match["rest"], max_words=4, proper=True), who, found)
+    elif (match := OVER_AT.search(clause)) and (
+        WORK_WORDS.search(clause) or clause.lower().startswith("over at")
+    ):
+        _employer(cut(match["rest"], max_words=4, proper=True), who, found, 0.7)
+    if match := JOB_AS.search(clause):
+        _job(cut(match["rest"], max_words=4), who, found)
+    elif (match := I_AM_A.search(clause)) and is_occupation(match["rest"]):
+        _job(cut(re.sub(r"(?i)^an?\s+", "", match["rest"]), max_words=4), who, found)
+        at = match["at"] or (
+            m.group(1) if (m := re.search(r"\bat\s+((?-i:[A-Z]).+)", clause)) else ""
+        )
+        if at:
+            _employer(cut(at, max_words=4, proper=True), who, found, 0.75)
+    elif match := BECAME.search(clause) or MY_JOB.search(clause):
+        _job(re.sub(r"(?i)^an?\s+", "", cut(match["rest"], max_words=4)), who, found)
+    if (match := NOT_A_ANYMORE.search(clause)) and is_occupation(match["rest"]):
+        found.add(ending(who, "job", cut(match["rest"], max_words=4)))
+    if (match := NOT_A_ANYMORE.search(clause)) and "student" in match["rest"].lower():
+        found.add(ending(who, "school", ""))
+    _study(clause, who, found)
+
+
+def _study(clause: str, who: Speaker, found: Found) -> None:
+    if (match := STUDY.search(clause)) and not NEGATED.search(clause[: match.start()]):
+        field = cut(match["rest"], max_words=4)
+        if field and field.lower() not in ("hard", "a lot", "late", "tonight"):
+            found.add(fact(who, "field", f"{who.display} studies {field}.", field, 0.7))
+        if match["at"]:
+            school = titled(cut(match["at"], max_words=5, proper=True))
+            found.add(fact(who, "school", f"{who.display} studies at {school}.", school, 0.75))
+    elif match := YEAR_AT.search(clause) or STUDENT_AT.search(clause):
+        school = titled(cut(match["rest"], max_words=5, proper=True))
+        found.add(fact(who, "school", f"{who.display} studies at {school}.", school, 0.75))
+        if match.re is YEAR_AT:
+            field = match["field"].strip()
+            found.add(fact(who, "field", f"{who.display} studies {field}.", field, 0.7))
+    if (match := DEGREE.search(clause)) and not NEGATED.search(clause[: match.start()]):
+        field = match["field"].strip()
+        found.add(fact(who, "field", f"{who.display} studies {field}.", field, 0.7))
+        if match["at"]:
+            school = titled(cut(match["at"], max_words=5, proper=True))
+            found.add(fact(who, "school", f"{who.display} studies at {school}.", school, 0.75))
+    if match := SWITCHED.search(clause):
+        field = match["field"].strip()
+        if field and field.lower() not in ("it", "that", "this", "them"):
+            found.add(fact(who, "field", f"{who.display} studies {field}.", field, 0.7))
+    if match := GRADUATED.search(clause):
+        found.add(ending(who, "school", cut(match["rest"] or "", max_words=5, proper=True)))
