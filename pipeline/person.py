@@ -26,6 +26,8 @@ UNCHANGED = words(
     "grew heard kept knew lost met paid put ran said saw sent set sold spent stood "
     "thought told understood won wrote read felt "
 )
+# After one of these, "I" is asked about ("how do I…", "should I…"): its verb stays as it is.
+AUXILIARIES = words("do does did can could will would should shall may might must am was have had")
 THIRD = {"am": "is", "'m": "is", "have": "has", "'ve": "has", "do": "does", "go": "goes"}
 # Capitalized words that start sentences without naming anyone.
 NOT_SUBJECTS = words(
@@ -94,8 +96,9 @@ def told_about(sentence: str, name: str) -> str:
         core = word.strip('.,!?;:()"')
         low = core.lower()
         if low == "i":
+            asked = bool(out) and out[-1].lower().strip(",") in AUXILIARIES  # "how do I cook…"
             out.append(word.replace(core, name))
-            index = _conjugate_after(words, index + 1, out)
+            index = index + 1 if asked else _conjugate_after(words, index + 1, out)
             continue
         if low == "i'd":
             out.append(word.replace(core, f"{name} would"))

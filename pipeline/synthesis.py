@@ -2,13 +2,14 @@
 
 An event is *pending* while it is live and `synthesized_at` is NULL. A per-spirit gate
 (`synthesis_due`) decides when enough has accumulated; `synthesize_spirit` then groups the pending
-events into episodes, writes one memory per episode (linked to its events, so the time span
-follows) and marks exactly those events synthesized. An event is never synthesized twice, even
+events into episodes, writes the memories of each episode (linked to their events, with their
+time span) and marks exactly those events synthesized. An event is never synthesized twice, even
 with two workers racing on one spirit, and a crash in the middle leaves everything pending.
 
 Offline (no language model, the default): in one transaction, lock the pending events (skipping
-rows another worker holds), group what was locked, and write each memory as an extractive digest
-of its events (`metadata["synthesis"]["method"] == "offline"`).
+rows another worker holds), group what was locked, and write each episode as memories about one
+subject each, told in the third person (`pipeline.episodes`;
+`metadata["synthesis"]["method"] == "offline"`).
 
 With a language model (`pipeline.llm_calls.language_model()`), in two phases, because the
 model is never called inside a transaction:
@@ -20,7 +21,7 @@ model is never called inside a transaction:
    for the next run, never half-written.
 Such a memory has `extraction_model` = the model's name and method "llm". When the model's
 answers stay invalid or it refuses the request (`PermanentLanguageModelError`), that episode gets
-the offline digest (method "offline", the error in `metadata["synthesis"]["llm_error"]`). When
+the offline memories (method "offline", the error in `metadata["synthesis"]["llm_error"]`). When
 retries run out on a passing failure (`TransientLanguageModelError`: 429, 5xx, timeouts) the error
 is raised before anything is written: the events stay pending and the Celery task retries later.
 """
@@ -28,6 +29,7 @@ is raised before anything is written: the events stay pending and the Celery tas
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,21 +47,19 @@ from elephantasm.ai.llm import (
 )
 from elephantasm.api.errors import SpiritPaused
 from events.models import ARRIVAL_ORDER, Event
-from memories.models import Memory, MemorySource, MemoryType
+from memories.models import Knowledge, Memory, MemorySource, MemoryType
 from memories.services.memories import memory_create
 from spirits.models import CURATED_STATUSES, Spirit, SpiritStatus
 from teams.actors import Actor
 
+from .episodes import episode_memories
 from .flow import enqueue_extraction, enqueue_synthesis_now
 from .llm_calls import language_model
 from .prompts import SYNTHESIS_SCHEMA, SYNTHESIS_SYSTEM, clean, episode_prompt
 
 logger = logging.getLogger(__name__)
 ACTOR = Actor.system("synthesis")
-LINE_MAX_CHARS = 500
-CONTENT_MAX_CHARS = 20_000
 SUMMARY_MAX_CHARS = 200
-DEFAULT_IMPORTANCE = 0.5
 CONFIDENCE = 0.7
 
 
@@ -198,46 +198,24 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _line(event: Event) -> str:
-    who = event.role or event.event_type
-    return f"{who}: {_clip(event.meta_summary or event.content, LINE_MAX_CHARS)}"
+def known_name(spirit_id) -> str | None:
+    """The user's name as the spirit knows it (its current "name" fact), if any."""
+    fact = (
+        Knowledge.objects.filter(spirit_id=spirit_id, topic="name", valid_to__isnull=True)
+        .order_by("-created_at")
+        .values_list("content", flat=True)
+        .first()
+    )
+    match = re.match(r"^The user's name is (?P<name>.+?)\.?$", fact or "")
+    return match["name"] if match else None
 
 
-def episode_memory_data(episode: Sequence[Event]) -> dict[str, Any]:
-    """The fields of the memory of one episode: an extractive digest, one line per event."""
-    lines: list[str] = []
-    used = 0
-    for index, event in enumerate(episode):
-        line = _line(event)
-        if used + len(line) + 1 > CONTENT_MAX_CHARS:
-            lines.append(f"… ({len(episode) - index} more events)")
-            break
-        lines.append(line)
-        used += len(line) + 1
-    scores = [e.importance_score for e in episode if e.importance_score is not None]
-    session_id = episode[0].session_id
-    return {
-        "memory_type": MemoryType.EPISODIC,
-        "source_type": MemorySource.EXTRACTION,
-        "content": "\n".join(lines),
-        "summary": _clip(" ".join(lines), SUMMARY_MAX_CHARS),
-        "subject": session_id[:255],
-        "importance": max(scores) if scores else DEFAULT_IMPORTANCE,
-        "confidence": CONFIDENCE,
-        "metadata": {
-            "synthesis": {
-                "event_count": len(episode),
-                "session_id": session_id,
-                "method": "offline",
-            }
-        },
-    }
-
-
-def model_memory_data(model: ChatModel, spirit_id, episode: Sequence[Event]) -> dict[str, Any]:
-    """The fields of the memory of one episode, written by the language model; the offline digest
-    when the model's answers stay invalid or it refuses (`PermanentLanguageModelError`).
-    A `TransientLanguageModelError` is raised."""
+def model_memory_drafts(
+    model: ChatModel, spirit_id, episode: Sequence[Event], name: str | None = None
+) -> list[tuple[list[Event], dict[str, Any]]]:
+    """The memory of one episode written by the language model; the offline memories
+    (pipeline.episodes) when the model's answers stay invalid or it refuses
+    (`PermanentLanguageModelError`). A `TransientLanguageModelError` is raised."""
     try:
         answer = model.complete_json(
             system=SYNTHESIS_SYSTEM,
@@ -258,23 +236,33 @@ def model_memory_data(model: ChatModel, spirit_id, episode: Sequence[Event]) -> 
             len(episode),
             exc,
         )
-        data = episode_memory_data(episode)
-        data["metadata"]["synthesis"]["llm_error"] = str(exc)[:300]
-        return data
+        drafts = episode_memories(episode, name)
+        for _, data in drafts:
+            data["metadata"]["synthesis"]["llm_error"] = str(exc)[:300]
+        return drafts
     session_id = episode[0].session_id
-    return {
-        "memory_type": answer.get("memory_type", MemoryType.EPISODIC),
-        "source_type": MemorySource.EXTRACTION,
-        "content": content,
-        "summary": _clip(clean(answer["summary"]), SUMMARY_MAX_CHARS),
-        "subject": clean(answer["subject"])[:255],
-        "importance": float(answer["importance"]),
-        "confidence": CONFIDENCE,
-        "extraction_model": model.model[:255],
-        "metadata": {
-            "synthesis": {"event_count": len(episode), "session_id": session_id, "method": "llm"}
-        },
-    }
+    return [
+        (
+            list(episode),
+            {
+                "memory_type": answer.get("memory_type", MemoryType.EPISODIC),
+                "source_type": MemorySource.EXTRACTION,
+                "content": content,
+                "summary": _clip(clean(answer["summary"]), SUMMARY_MAX_CHARS),
+                "subject": clean(answer["subject"])[:255],
+                "importance": float(answer["importance"]),
+                "confidence": CONFIDENCE,
+                "extraction_model": model.model[:255],
+                "metadata": {
+                    "synthesis": {
+                        "event_count": len(episode),
+                        "session_id": session_id,
+                        "method": "llm",
+                    }
+                },
+            },
+        )
+    ]
 
 
 def synthesize_spirit(
@@ -298,9 +286,11 @@ def synthesize_spirit(
     events = list(pending_events(spirit.pk).order_by(*ARRIVAL_ORDER)[:limit])
     if not events or not (force or _gate(cfg, events, now).due):
         return []
+    name = known_name(spirit.pk)
     drafts = [
-        (episode, model_memory_data(model, spirit.pk, episode))
+        draft
         for episode in group_episodes(events, cfg["episode_gap_minutes"])
+        for draft in model_memory_drafts(model, spirit.pk, episode, name)
     ]
     return _write_whole_episodes(spirit_id=spirit.pk, drafts=drafts, now=now)
 
@@ -340,9 +330,11 @@ def _synthesize_offline(
     )
     if not events or not (force or _gate(cfg, events, now).due):
         return []
+    name = known_name(spirit.pk)
     drafts = [
-        (episode, episode_memory_data(episode))
+        draft
         for episode in group_episodes(events, cfg["episode_gap_minutes"])
+        for draft in episode_memories(episode, name)
     ]
     return _write(spirit, drafts, now)
 
@@ -376,7 +368,7 @@ def _write_whole_episodes(
 def _write(
     spirit: Spirit, drafts: list[tuple[list[Event], dict[str, Any]]], now: datetime
 ) -> list[Memory]:
-    """One memory per episode, linked to its events, which are marked synthesized."""
+    """One memory per draft, linked to its events, which are marked synthesized."""
     memories = [
         memory_create(
             spirit=spirit,

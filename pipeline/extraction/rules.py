@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from events.models import ARRIVAL_ORDER
+from events.models import ARRIVAL_ORDER, Event
 from memories.models import Memory
 
 from ..person import as_said_by_subject
@@ -309,15 +309,39 @@ def candidates(
 ) -> tuple[list[FactCandidate], list[LessonCandidate]]:
     """The memory's facts (in the order said; the last of a topic wins when written) and its
     LESSON candidates (distinct)."""
-    return candidates_of(utterances(memory), min_confidence)
+    said = utterances(memory)
+    return candidates_of(said, min_confidence, _context_before(memory, said))
+
+
+def _context_before(memory: Memory, said: list[Utterance]) -> dict:
+    """Who "he" or "she" means at the start of the memory: the person named last in the turns
+    said just before it, in the same session (the episode may have other memories)."""
+    context: dict = {}
+    first = min((u.at for u in said if u.at is not None), default=None)
+    session = (
+        (memory.metadata or {}).get("synthesis", {}).get("session_id")
+        if isinstance(memory.metadata, dict)
+        else None
+    )
+    if first is None or session is None or memory._state.adding:
+        return context
+    earlier = (
+        Event.objects.filter(spirit_id=memory.spirit_id, session_id=session, occurred_at__lt=first)
+        .order_by("-occurred_at")
+        .values_list("content", "role", "event_type")[:6]
+    )
+    for content, role, event_type in reversed(earlier):
+        if role.lower() in PEOPLE_ROLES or (not role and event_type == "message.in"):
+            facts_in(content, THE_USER, None, context)
+    return context
 
 
 def candidates_of(
-    said: Iterable[Utterance], min_confidence: float = 0.0
+    said: Iterable[Utterance], min_confidence: float = 0.0, context: dict | None = None
 ) -> tuple[list[FactCandidate], list[LessonCandidate]]:
     facts: list[FactCandidate] = []
     lessons: dict[str, LessonCandidate] = {}
-    context: dict = {}
+    context = {} if context is None else context
     for utterance in said:
         found = facts_in(utterance.text, utterance.speaker, utterance.at, context)
         facts.extend(f for f in found if f.confidence >= min_confidence)

@@ -130,8 +130,9 @@ def test_a_conversation_goes_through_the_whole_pipeline_and_a_dream_rolls_back(
             "the dream",
         )
 
-    # Memories: one per session, with provenance, time spans and embeddings.
-    assert sorted(m.subject for m in memories) == ["friday", "monday"]
+    # Memories: of both sessions, each about one subject, with provenance, time spans, embeddings.
+    assert {m.metadata["synthesis"]["session_id"] for m in memories} == {"friday", "monday"}
+    assert {"who they are", "home", "work and studies"} <= {m.subject for m in memories}
     for memory in memories:
         assert memory.time_start <= memory.time_end
         assert len(memory.embedding) == 384

@@ -152,47 +152,66 @@ def test_episodes_split_by_session_and_by_time_gaps(spirit):
         {n1.pk},
         {n2.pk},
     ]
-    assert [m.subject for m in memories] == ["a", "b", "a", "", ""]
+    assert [m.metadata["synthesis"]["session_id"] for m in memories] == ["a", "b", "a", "", ""]
 
 
 @pytest.mark.django_db
-def test_memory_is_an_extractive_digest_with_provenance_time_span_and_importance(spirit):
-    first = EventFactory(
+def test_what_was_learned_becomes_a_memory_of_its_subject_told_in_the_third_person(spirit):
+    said = EventFactory(
         spirit=spirit,
         role="user",
-        content="My sister Ana lives in Lisbon.",
+        author="Tomasz",
+        content="Hey! My sister Ana lives in Lisbon. What's the weather like there?",
         occurred_at=at(0),
         importance_score=0.4,
     )
-    second = EventFactory(
+    tool = EventFactory(
         spirit=spirit,
         role="",
         event_type="tool.call",
         content="raw tool payload " * 10,
-        meta_summary="Looked up the weather in Lisbon.",
+        meta_summary="Looked up the weather in Lisbon for the next days.",
         occurred_at=at(3),
         importance_score=0.9,
     )
 
+    family, talk = synthesize_spirit(spirit_id=spirit.pk, now=at(10), force=True)
+
+    family.refresh_from_db()
+    assert family.subject == "family and friends"
+    assert family.content == "On 2 January 2025: Tomasz's sister Ana lives in Lisbon."
+    assert family.summary == "Tomasz's sister is Ana. Ana lives in Lisbon."  # what was learned
+    assert (family.memory_type, family.source_type) == ("episodic", "extraction")
+    assert family.importance == pytest.approx(0.7)
+    assert family.confidence == pytest.approx(0.7)
+    assert (family.time_start, family.time_end) == (at(0), at(0))
+    assert linked(family) == {said.pk}
+    # The rest of the episode: a memory of the conversation, dated, with its key words.
+    assert talk.content.startswith("On 2 January 2025, Tomasz talked with the assistant about")
+    assert "Lisbon" in talk.subject
+    assert "Looked up the weather in Lisbon" in talk.content
+    assert talk.importance == pytest.approx(0.9)
+    assert linked(talk) == {tool.pk}
+    entry = AuditEntry.objects.get(object_id=family.pk)
+    assert entry.actor_type == "system"
+    assert entry.reason == "synthesis of 1 events"
+    assert set(Event.objects.values_list("synthesized_at", flat=True)) == {at(10)}
+
+
+@pytest.mark.django_db
+def test_a_memory_names_the_user_by_the_name_they_gave_earlier(spirit):
+    from memories.tests.factories import KnowledgeFactory
+
+    KnowledgeFactory(spirit=spirit, topic="name", content="The user's name is Maya Okafor.")
+    EventFactory(
+        spirit=spirit, role="user", content="I just moved to Amsterdam!", occurred_at=at(0)
+    )
+
     [memory] = synthesize_spirit(spirit_id=spirit.pk, now=at(10), force=True)
 
-    memory.refresh_from_db()
-    assert memory.content == (
-        "user: My sister Ana lives in Lisbon.\ntool.call: Looked up the weather in Lisbon."
-    )
-    assert memory.summary.startswith("user: My sister Ana lives in Lisbon.")
-    assert len(memory.summary) <= 200
-    assert memory.memory_type == "episodic"
-    assert memory.source_type == "extraction"
-    assert memory.subject == "s-1"
-    assert memory.importance == pytest.approx(0.9)
-    assert memory.confidence == pytest.approx(0.7)
-    assert (memory.time_start, memory.time_end) == (at(0), at(3))
-    assert linked(memory) == {first.pk, second.pk}
-    entry = AuditEntry.objects.get(object_id=memory.pk)
-    assert entry.actor_type == "system"
-    assert entry.reason == "synthesis of 2 events"
-    assert set(Event.objects.values_list("synthesized_at", flat=True)) == {at(10)}
+    assert memory.content == "On 2 January 2025: Maya Okafor just moved to Amsterdam!"
+    assert memory.summary == "Maya Okafor lives in Amsterdam."
+    assert memory.subject == "home"
 
 
 @pytest.mark.django_db
@@ -204,6 +223,7 @@ def test_importance_defaults_to_a_half_and_long_lines_are_trimmed(spirit):
     assert memory.importance == pytest.approx(0.5)
     assert len(memory.content) <= 520
     assert memory.content.endswith("…")
+    assert len(memory.summary) <= 200
 
 
 @pytest.mark.django_db
@@ -325,7 +345,7 @@ def test_the_gate_says_when_time_alone_makes_it_due(spirit):
 def test_events_of_one_instant_are_synthesized_in_their_arrival_order(spirit):
     from events.services import events_bulk_create
 
-    texts = [f"Step {i} of the plan." for i in range(12)]
+    texts = [f"Step number {i} of the long plan." for i in range(5)]
     items = [{"event_type": "message.in", "role": "user", "content": t} for t in texts]
     events_bulk_create(spirit=spirit, items=items)  # one instant: no occurred_at given
 

@@ -15,7 +15,8 @@ from elephantasm.tests.chat_server import CHAT_PATH, chat_reply, error_reply
 from events.models import Event
 from events.tests.factories import EventFactory
 from memories.models import AuditEntry, LlmCall, LlmCallStatus, Memory, MemoryEvent
-from pipeline.synthesis import episode_memory_data, synthesize_spirit
+from pipeline.episodes import episode_memories
+from pipeline.synthesis import synthesize_spirit
 
 T0 = datetime(2025, 1, 2, 3, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=1)
@@ -159,19 +160,18 @@ def test_answers_invalid_on_every_try_fall_back_to_the_offline_digest(server, sp
         chat_reply(answer(summary="x" * 500)),  # too long
     )
 
-    [memory] = synthesize_spirit(spirit_id=spirit.pk, now=NOW, force=True)
+    memories = synthesize_spirit(spirit_id=spirit.pk, now=NOW, force=True)
 
-    offline = episode_memory_data(episode)
-    assert (memory.content, memory.summary, memory.subject) == (
-        offline["content"],
-        offline["summary"],
-        "s-1",
-    )
-    assert memory.content.startswith("user: My sister Ana lives in Lisbon.")
-    assert memory.extraction_model == ""
-    assert memory.metadata["synthesis"]["method"] == "offline"
-    assert "summary" in memory.metadata["synthesis"]["llm_error"]
-    assert linked(memory) == {e.pk for e in episode}
+    offline = episode_memories(episode)  # the same memories as without a language model
+    assert [(m.content, m.summary, m.subject) for m in memories] == [
+        (data["content"], data["summary"], data["subject"]) for _, data in offline
+    ]
+    assert memories[0].content.endswith("sister Ana lives in Lisbon.")
+    for memory in memories:
+        assert memory.extraction_model == ""
+        assert memory.metadata["synthesis"]["method"] == "offline"
+        assert "summary" in memory.metadata["synthesis"]["llm_error"]
+    assert set().union(*(linked(m) for m in memories)) == {e.pk for e in episode}
     assert pending() == 0
     assert calls() == [(LlmCallStatus.INVALID_OUTPUT, 200)] * 3
 
@@ -180,10 +180,10 @@ def test_answers_invalid_on_every_try_fall_back_to_the_offline_digest(server, sp
 def test_a_refused_request_falls_back_to_the_offline_digest(server, spirit, episode):
     server.script(CHAT_PATH, error_reply(400, "context length exceeded"))
 
-    [memory] = synthesize_spirit(spirit_id=spirit.pk, now=NOW, force=True)
+    memories = synthesize_spirit(spirit_id=spirit.pk, now=NOW, force=True)
 
-    assert memory.metadata["synthesis"]["method"] == "offline"
-    assert "400" in memory.metadata["synthesis"]["llm_error"]
+    assert {m.metadata["synthesis"]["method"] for m in memories} == {"offline"}
+    assert all("400" in m.metadata["synthesis"]["llm_error"] for m in memories)
     assert len(server.received(CHAT_PATH)) == 1
 
 
@@ -240,10 +240,10 @@ def test_the_gate_is_checked_before_the_model_is_asked(server, spirit, episode):
 def test_without_a_language_model_the_digest_is_recorded_as_offline(spirit, episode, settings):
     assert settings.LLM_PROVIDER == "none"
 
-    [memory] = synthesize_spirit(spirit_id=spirit.pk, now=NOW, force=True)
+    memories = synthesize_spirit(spirit_id=spirit.pk, now=NOW, force=True)
 
-    assert memory.metadata["synthesis"]["method"] == "offline"
-    assert memory.extraction_model == "" and not LlmCall.objects.exists()
+    assert {m.metadata["synthesis"]["method"] for m in memories} == {"offline"}
+    assert all(m.extraction_model == "" for m in memories) and not LlmCall.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -344,8 +344,8 @@ def assert_synthesized_exactly_once(spirit, events, episodes: int):
     links = list(MemoryEvent.objects.filter(event_id__in=ids).values_list("event_id", "memory_id"))
     assert sorted(e for e, _ in links) == sorted(ids)  # every event in exactly one memory
     assert {m for _, m in links} == set(memories.values_list("pk", flat=True))
-    subjects = sorted(memories.values_list("subject", flat=True))
-    assert subjects == ["breakfast", "dinner", "dinner", "lunch"]
+    sessions = sorted(m.metadata["synthesis"]["session_id"] for m in memories)
+    assert sessions == ["breakfast", "dinner", "dinner", "lunch"]
     assert len(set(memories.values_list("content", flat=True))) == episodes  # no duplicate
     assert not Event.objects.filter(pk__in=ids, synthesized_at__isnull=True).exists()
     assert not synthesis.pending_events(spirit.pk).exists()

@@ -191,10 +191,12 @@ def test_ingested_conversation_becomes_memories_with_provenance_in_a_real_worker
         wait_until(lambda: MemoryEvent.objects.filter(event_id__in=ids).count() == len(ids))
 
     memories = Memory.objects.filter(spirit=spirit)
-    assert sorted(m.subject for m in memories) == ["evening", "morning"]
+    assert sorted(m.metadata["synthesis"]["session_id"] for m in memories) == ["evening", "morning"]
     for memory in memories:
         assert memory.time_start <= memory.time_end
-        assert memory.content.count("\n") == 2
+        session = memory.metadata["synthesis"]["session_id"]
+        for i in range(3):  # the session's three turns, in its memory
+            assert f"{session} message {i}." in memory.content.lower()
     assert not Event.objects.filter(pk__in=ids, synthesized_at__isnull=True).exists()
 
 

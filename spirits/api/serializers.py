@@ -13,6 +13,12 @@ from events.models import EventType
 from spirits.models import Spirit
 
 WRITABLE_FIELDS = ["name", "description", "metadata", "status", "config"]
+STATUS_HELP = (
+    "active (default) and draft: events are recorded and curated. paused: events are stored, but "
+    "nothing is synthesized, extracted, evolved or dreamed until active again (then it catches "
+    "up; asking for a synthesis or a dream is a 409 spirit_paused). archived: read-only, every "
+    "write to its data is a 409 spirit_archived; set the status back to active to change it."
+)
 
 
 class SpiritSerializer(serializers.ModelSerializer):
@@ -35,6 +41,7 @@ class SpiritSerializer(serializers.ModelSerializer):
             "deleted_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {"status": {"help_text": STATUS_HELP}}
 
 
 class SpiritUpdateSerializer(StrictModelSerializer):
@@ -44,7 +51,8 @@ class SpiritUpdateSerializer(StrictModelSerializer):
         model = Spirit
         fields = WRITABLE_FIELDS
         extra_kwargs = {
-            "config": {"help_text": "Memory settings; only what differs from the defaults."}
+            "config": {"help_text": "Memory settings; only what differs from the defaults."},
+            "status": {"help_text": STATUS_HELP},
         }
 
     def validate_metadata(self, value):
