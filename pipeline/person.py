@@ -133,6 +133,11 @@ def _conjugate_after(words: list[str], index: int, out: list[str]) -> int:
     return index
 
 
+_FILLER = re.compile(
+    r"^(?:(?:also|and|so|btw|oh|plus|update|news|fyi|well|anyway|ok|okay|yes|yeah|big news|"
+    r"good news|bad news|sad news|other news)\b[\s,:!.-]*)+",
+    re.IGNORECASE,
+)
 _SUBJECT = re.compile(
     r"^(?P<subject>the user|user|(?:[A-Z][a-z]+(?: [A-Z][a-z]+)?))"
     r"(?P<possessive>'s)?\s+(?P<rest>.+)$"
@@ -143,7 +148,8 @@ def as_said_by_subject(sentence: str) -> tuple[str | None, str]:
     """A sentence about someone ("The user lives in Paris", "Ada's sister is Eve") read as if
     they said it ("I live in Paris", "My sister is Eve"): (the subject, or None when the sentence
     is not about one, the sentence). "The user" is returned as "the user"."""
-    match = _SUBJECT.match(sentence.strip())
+    sentence = _FILLER.sub("", sentence.strip())
+    match = _SUBJECT.match(sentence)
     if match is None or match["subject"].lower() in NOT_SUBJECTS:
         return None, sentence
     subject, rest = match["subject"], match["rest"]

@@ -17,6 +17,9 @@ AGE = rx(
     r"(?!\s*(?:%|percent|minutes?|mins?|hours?|hrs?|km|kg|lbs?|pounds|miles|times|x\b|am\b|pm\b|:|\.\d|,\d))"
     r"(?:\s*(?P<unit>months?|weeks?|days?)(?:\s+old)?|\s*(?:years? old|yo|y/o|yrs)|\b)"
 )
+AGE_WORDS = rx(
+    r"\bI\s+am\s+(?:now\s+|only\s+|just\s+)?(?P<n>one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?P<unit>months?|weeks?|years?)(?:\s+old)?\b"
+)
 BIRTHDAY = rx(r"\bmy birthday(?: is|'s)\s+(?:on\s+)?(?P<rest>.+)")
 CANNOT_EAT = rx(
     r"\bI\s+(?:can't|cannot|can not)\s+eat\s+(?P<food>[\w ]+?)(?:[,.!;]|$|\s+(?:and|but|so|because)\b)"
@@ -76,6 +79,9 @@ def find_body(clause: str, who: Speaker, found: Found) -> None:
             found.add(fact(who, "age", f"{who.display} is {value} old.", value, 0.75))
         elif 1 <= int(n) <= 99 and (int(n) >= 5 or who.key):
             found.add(fact(who, "age", f"{who.display} is {n} years old.", n, 0.8))
+    if match := AGE_WORDS.search(clause):
+        value = f"{match['n'].lower()} {match['unit'].lower()}"
+        found.add(fact(who, "age", f"{who.display} is {value} old.", value, 0.7))
     if match := BIRTHDAY.search(clause):
         value = cut(match["rest"], max_words=3)
         found.add(fact(who, "birthday", f"{who.possessive} birthday is on {value}.", value, 0.8))

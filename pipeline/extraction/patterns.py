@@ -154,6 +154,10 @@ def find_home(clause: str, who: Speaker, found: Found) -> None:
         value = titled(cut(match["rest"], max_words=4, proper=True))
         if value:
             found.add(fact(who, "location", f"{who.display} lives in {value}.", value, 0.8))
+            origin = re.search(r"\bfrom\s+((?-i:[A-Z])[\w'-]+)", match["rest"])
+            if pattern is MOVED and origin and origin.group(1) != value:  # "…to CDMX from Oaxaca"
+                place = origin.group(1)
+                found.add(fact(who, "hometown", f"{who.display} is from {place}.", place, 0.6))
             return
     if (match := GREETING_FROM.search(clause)) and HERE_NOW.search(clause):
         value = titled(cut(match["rest"], max_words=3, proper=True))
@@ -164,14 +168,6 @@ def find_home(clause: str, who: Speaker, found: Found) -> None:
         value = match["rest"]
         found.add(fact(who, "hometown", f"{who.display} is from {value}.", value, 0.75))
         return
-    if (match := MOVED.search(clause)) and (
-        origin := re.search(
-            r"\bfrom\s+((?-i:[A-Z])[\w'-]+)", clause[match.end("rest") - len(match["rest"]) :]
-        )
-    ):
-        value = origin.group(1)
-        if value.lower() not in found_values(found, "location"):
-            found.add(fact(who, "hometown", f"{who.display} is from {value}.", value, 0.6))
     if (match := FROM.search(clause)) and not NEGATED.search(clause[: match.start("rest")]):
         value = titled(cut(match["rest"], max_words=4, proper=True))
         if value:

@@ -149,7 +149,7 @@ def about_others(clause: str) -> list[tuple[str, str]]:
 # --- Plans ---------------------------------------------------------------------------------------
 
 TIME = (
-    r"(?P<time>(?:in|on|this|next|at|around|for|until|till|from|by)\s+(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+(?-i:[A-Z])[a-z]+|"
+    r"(?P<time>(?:in|on|this|next|at|around|for|until|till|by)\s+(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+(?-i:[A-Z])[a-z]+|"
     r"(?:early\s+|late\s+|mid[- ]|end of\s+)?(?-i:[A-Z])[a-z]+(?:\s+\d{1,2}(?:st|nd|rd|th)?)?|[\w]+(?:\s+weekend)?))"
 )
 GOING = rx(
@@ -230,7 +230,13 @@ def find_plans(clause: str, who: Speaker, found: Found) -> None:
             _plan(who, found, place, match["time"], travel=True)
             return
     match = GOING.search(clause)
-    if match and not NEGATED.search(clause[: match.start()]) and match["place"].lower() != "the":
+    moving_now = match and re.search(r"(?i)\bmoving\b", match.group(0)) and not match["time"]
+    if (
+        match
+        and not moving_now
+        and not NEGATED.search(clause[: match.start()])
+        and match["place"].lower() != "the"
+    ):
         _plan(who, found, match["place"], match["time"] or "", travel=True)
         return
     if match := SIGNED_UP.search(clause) or WANT_TO_DO.search(clause):

@@ -115,14 +115,12 @@ _CASUAL = [
 
 
 def _elided_subject(match: re.Match) -> str:
-    said = match.group(0)
-    if said.lower().endswith("ing") and " " not in said.strip():
-        return f"I am {said}"
-    return f"I {said}"
+    verb, pre = match["verb"], match["pre"]
+    return f"{pre}I am {verb}" if verb.lower().endswith("ing") else f"{pre}I {verb}"
 
 
 _ELIDED = re.compile(
-    r"^(?:(?:yeah|and|so|but|also|oh|ok|well|just|recently|finally|now|currently|still|officially)\s+)*(?:moved|relocated|gave|"
+    r"^(?P<pre>(?:(?:yeah|and|so|but|also|oh|ok|well|just|recently|finally|now|currently|still|officially)\s+)*)(?P<verb>moved|relocated|gave|"
     r"started|joined|got|left|quit|graduated|turned|became|live|living|work|working|moving|"
     r"leaving|joining|studying|speak|doing|taking)\b",
     re.IGNORECASE,
@@ -190,15 +188,16 @@ def facts_in(
             subject, said = as_said_by_subject(sentence)  # "Zofia is vegan", "The user lives in…"
             if subject is not None:
                 _read(said, speaker_named(subject), found)
-        for fact in found.facts[before:]:
-            if fact.subject != USER or fact.topic.split(":")[0] in PEOPLE_TOPICS:
-                context["person"] = _person_of(fact)
+        _remember_person(found, context)
     if not any(f.topic.endswith("location") for f in found.facts) and (
         (greeting := GREETING_FROM.search(text)) and HERE_NOW.search(text)
     ):  # "hallo from Heidelberg!!! i live here now"
         place = titled(cut(greeting["rest"], max_words=3, proper=True))
         if place:
             found.add(FactCandidate("location", f"{speaker.display} lives in {place}.", 0.7, place))
+    if (named := _NEW_PARTNER.search(text)) and not any(f.topic == "partner" for f in found.facts):
+        name = named["name"]  # "I've met someone. his name is Kwame"
+        found.add(FactCandidate("partner", f"{speaker.possessive} partner is {name}.", 0.7, name))
     facts = [f.said_at(at) for f in found.facts if len(f.value) <= VALUE_MAX_CHARS]
     if any(":pet:" in f":{f.topic}" and "called" in f.content for f in facts):
         # "we adopted a dog… named her Tlayuda": the pet by its name, not "a dog" too
@@ -206,6 +205,11 @@ def facts_in(
     return facts
 
 
+_NEW_PARTNER = re.compile(
+    r"\b(?:met someone|seeing someone|dating someone|new (?:boyfriend|girlfriend|partner))\b"
+    r".{0,80}?\b(?:his|her|their) name is (?P<name>(?-i:[A-Z])\w+)",
+    re.IGNORECASE | re.DOTALL,
+)
 PEOPLE_TOPICS = ("partner", "spouse", "child", "sibling", "parent", "friend")
 _PRONOUN = re.compile(
     r"^(?P<pronoun>he|she)(?P<rest>'s\b|\s+(?:is|was|has|had|works|worked|lives|lived|"
@@ -225,6 +229,15 @@ def _resolve_pronoun(sentence: str, context: dict) -> str:
     return f"{person}{rest}{sentence[match.end() :]}"
 
 
+def _remember_person(found: Found, context: dict) -> None:
+    """The person named last in what was found so far: whom "he" or "she" means next."""
+    for fact in reversed(found.facts):
+        if fact.subject != USER or fact.topic.split(":")[0] in PEOPLE_TOPICS:
+            if person := _person_of(fact):
+                context["person"] = person
+            return
+
+
 def _person_of(fact: FactCandidate) -> str | None:
     if fact.subject != USER:
         return fact.subject
@@ -233,6 +246,8 @@ def _person_of(fact: FactCandidate) -> str | None:
 
 def _read(sentence: str, who: Speaker, found: Found, context: dict | None = None) -> None:
     for clause in clauses(sentence):
+        if context is not None:
+            _remember_person(found, context)
         if context is not None and who is THE_USER:
             resolved = _resolve_pronoun(clause, context)
             if resolved != clause:  # "she lives in Dublin now": the person named last
@@ -245,6 +260,13 @@ def _read(sentence: str, who: Speaker, found: Found, context: dict | None = None
                 plans.find_people(clause, who, found)
             tastes.find_possessions(clause, who, found)  # "should I sell my Volvo?": one is had
             continue
+        if who is THE_USER and not _FIRST_PERSON.search(clause):
+            subject, said = as_said_by_subject(clause)  # "Arjun accepted the RBC offer"
+            if subject is not None and subject != "the user":
+                for find in FINDERS:
+                    find(said, speaker_named(subject), found)
+                plans.find_people(clause, who, found)  # "Bamse died": the user's dog
+                continue
         clause = _ELIDED.sub(_elided_subject, clause, count=1)  # "just moved to Oslo" (I elided)
         for find in FINDERS:
             find(clause, who, found)
@@ -310,39 +332,45 @@ def candidates(
     """The memory's facts (in the order said; the last of a topic wins when written) and its
     LESSON candidates (distinct)."""
     said = utterances(memory)
-    return candidates_of(said, min_confidence, _context_before(memory, said))
+    return candidates_of(said, min_confidence, others=_other_turns(memory, said))
 
 
-def _context_before(memory: Memory, said: list[Utterance]) -> dict:
-    """Who "he" or "she" means at the start of the memory: the person named last in the turns
-    said just before it, in the same session (the episode may have other memories)."""
-    context: dict = {}
-    first = min((u.at for u in said if u.at is not None), default=None)
-    session = (
-        (memory.metadata or {}).get("synthesis", {}).get("session_id")
-        if isinstance(memory.metadata, dict)
-        else None
+def _other_turns(memory: Memory, said: list[Utterance]) -> list[tuple[datetime, str]]:
+    """The people's other turns of the memory's session up to its last one (the episode may have
+    other memories): read in order, only for who "he" or "she" means."""
+    synthesis = memory.metadata.get("synthesis") if isinstance(memory.metadata, dict) else None
+    session = synthesis.get("session_id") if isinstance(synthesis, dict) else None
+    last = max((u.at for u in said if u.at is not None), default=None)
+    if last is None or session is None or memory._state.adding:
+        return []
+    mine = memory.event_links.values("event_id")
+    turns = (
+        Event.objects.filter(spirit_id=memory.spirit_id, session_id=session, occurred_at__lte=last)
+        .exclude(pk__in=mine)
+        .order_by(*ARRIVAL_ORDER)
+        .values_list("occurred_at", "content", "role", "event_type")[:200]
     )
-    if first is None or session is None or memory._state.adding:
-        return context
-    earlier = (
-        Event.objects.filter(spirit_id=memory.spirit_id, session_id=session, occurred_at__lt=first)
-        .order_by("-occurred_at")
-        .values_list("content", "role", "event_type")[:6]
-    )
-    for content, role, event_type in reversed(earlier):
-        if role.lower() in PEOPLE_ROLES or (not role and event_type == "message.in"):
-            facts_in(content, THE_USER, None, context)
-    return context
+    return [
+        (at, content)
+        for at, content, role, event_type in turns
+        if role.lower() in PEOPLE_ROLES or (not role and event_type == "message.in")
+    ]
 
 
 def candidates_of(
-    said: Iterable[Utterance], min_confidence: float = 0.0, context: dict | None = None
+    said: Iterable[Utterance],
+    min_confidence: float = 0.0,
+    others: list[tuple[datetime, str]] | None = None,
 ) -> tuple[list[FactCandidate], list[LessonCandidate]]:
+    """Facts and lessons of `said`; `others`, (time, text) of other turns around them, are read
+    in their place only to know whom "he" or "she" means."""
     facts: list[FactCandidate] = []
     lessons: dict[str, LessonCandidate] = {}
-    context = {} if context is None else context
+    context: dict = {}
+    others = list(others or [])
     for utterance in said:
+        while others and utterance.at is not None and others[0][0] <= utterance.at:
+            facts_in(others.pop(0)[1], THE_USER, None, context)
         found = facts_in(utterance.text, utterance.speaker, utterance.at, context)
         facts.extend(f for f in found if f.confidence >= min_confidence)
         for sentence in sentences(utterance.text):

@@ -21,7 +21,7 @@ JOINED = rx(
     r"(?:\bI\s+(?:just\s+|finally\s+|officially\s+)?(?:joined|started at|start at|am starting at|"
     r"will start at|got a job at|got a job with|got hired (?:at|by)|landed a job at|"
     r"accepted an offer from|am joining|will be joining|signed with)|\bjoining|\bsince I started at|"
-    r"\baccepted (?:the|an?) (?=(?-i:[A-Z])\w+ offer)|"
+    r"\baccepted (?:the|an?)(?= (?-i:[A-Z])\w+ offer)|"
     r"\bnew job at|\bI am now at|\bnow working at|\bI work at|\bstarting at)\s+(?P<rest>.+)"
 )
 OVER_AT = rx(r"\bover at\s+(?P<rest>.+)")
