@@ -77,7 +77,7 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|(?<=[.!?])(?=[A-Z])")
 _CLAUSE_SPLIT = re.compile(
     r"\s*(?:;|\s[-–—]\s|\.\.\.|…)\s*"
     r"|,\s*(?=(?:and\s+|but\s+|so\s+|plus\s+|also\s+|though\s+|btw\s+|anyway\s+|oh\s+|well\s+)?"
-    r"(?:i\b|i'm\b|im\b|ive\b|i've\b|we\b|we're\b|he\b|she\b|he's\b|she's\b|joining\b|leaving\b|now\b|since\b|"
+    r"(?:i\b|i'm\b|im\b|ive\b|i've\b|we\b|we're\b|he\b|she\b|he's\b|she's\b|joining\b|leaving\b|doing\b|taking\b|playing\b|training\b|now\b|since\b|"
     r"because\b|cause\b|cuz\b|which\b|btw\b|fyi\b|anyway\b|lol\b|haha\b|oh\b|still\b|just\b))"
     r"|\s+(?=(?:and|but|so|plus)\s+(?:i|i'm|im|we|we're|my|our)\b(?!\s+(?:are|were|have been)\b))"
     r"|,\s*(?=(?:is|are|do|does|can|could|would|will|should|any|what|how|where|why|which)\s+"
@@ -198,6 +198,7 @@ def facts_in(
     if (named := _NEW_PARTNER.search(text)) and not any(f.topic == "partner" for f in found.facts):
         name = named["name"]  # "I've met someone. his name is Kwame"
         found.add(FactCandidate("partner", f"{speaker.possessive} partner is {name}.", 0.7, name))
+        context["person"] = name
     facts = [f.said_at(at) for f in found.facts if len(f.value) <= VALUE_MAX_CHARS]
     if any(":pet:" in f":{f.topic}" and "called" in f.content for f in facts):
         # "we adopted a dog… named her Tlayuda": the pet by its name, not "a dog" too
@@ -263,6 +264,8 @@ def _read(sentence: str, who: Speaker, found: Found, context: dict | None = None
         if who is THE_USER and not _FIRST_PERSON.search(clause):
             subject, said = as_said_by_subject(clause)  # "Arjun accepted the RBC offer"
             if subject is not None and subject != "the user":
+                if context is not None:
+                    context["person"] = subject  # "Adaeze's coming too, she lives in Dublin"
                 for find in FINDERS:
                     find(said, speaker_named(subject), found)
                 plans.find_people(clause, who, found)  # "Bamse died": the user's dog

@@ -37,7 +37,7 @@ HOBBY = rx(
     r"\bI\s+"
     + ADV
     + r"(?:\w+\s+)?(?:play|am playing|have been playing|started playing|took up|have taken up|picked up|"
-    r"have been learning|am learning|started learning|do|practice|practise|love|go|went|started)\s+(?:the\s+)?(?P<rest>.+)"
+    r"have been learning|am learning|started learning|do|am doing|doing|practice|practise|love|go|went|started)\s+(?:the\s+)?(?P<rest>.+)"
 )
 HOBBY_ENDED = rx(
     r"\bI\s+" + ADV + r"(?:quit|stopped|gave up)\s+(?:playing\s+|doing\s+)?(?:the\s+)?(?P<rest>\w+)"
@@ -90,7 +90,7 @@ TRAINING = rx(
 SPEAK = rx(
     r"\bI\s+"
     + ADV
-    + r"(?:speak|can speak|am fluent in|am a native (?:\w+ )?speaker of|am learning|am studying)\s+(?P<rest>.+)"
+    + r"(?:speak|can speak|am fluent in|am a native (?:\w+ )?speaker of|am learning|am studying|am practicing my|am practising my|am improving my|started)\s+(?P<rest>.+)"
 )
 TRACK_IN = rx(
     r"\b(?:I|we)\s+(?:\w+\s+)?(?:track|manage|plan|organi[sz]e|keep|do|write)\s+(?:everything|all|it all|our \w+|my \w+)\s+in\s+(?P<tool>(?-i:[A-Z])[\w.]+)"
@@ -202,11 +202,8 @@ def find_pastimes(clause: str, who: Speaker, found: Found) -> None:
         for word in re.findall(r"[A-Za-z]+", match["rest"])[:6]:
             if word.lower() in LANGUAGES:
                 lang = word.capitalize()
-                verb = (
-                    "is learning"
-                    if "learn" in match.group(0).lower() or "study" in match.group(0).lower()
-                    else "speaks"
-                )
+                learning = re.search(r"(?i)learn|study|start|practi[cs]|improv", match.group(0))
+                verb = "is learning" if learning else "speaks"
                 found.add(
                     fact(
                         who, f"language:{lang.lower()}", f"{who.display} {verb} {lang}.", lang, 0.75

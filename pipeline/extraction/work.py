@@ -56,7 +56,7 @@ JOB_AS = rx(r"\bI\s+" + ADV + r"(?:work|am working)\s+as\s+an?\s+(?P<rest>.+)")
 I_AM_A = rx(
     r"\bI\s+"
     + ADV
-    + r"(?:am|will be|have been)\s+(?:now\s+|currently\s+|still\s+|officially\s+)?(?:an?\s+)?(?P<rest>[\w -]+?)(?:\s+(?:over\s+)?(?:at|for|with)\s+(?P<at>.+)|[,.!;]|$|\s+(?:and|but|so|in|on|since|who|which|now|here|there|by|from)\b)"
+    + r"(?:am going to be|am gonna be|will be|have been|am)\s+(?:now\s+|currently\s+|still\s+|officially\s+)?(?:an?\s+)?(?P<rest>[\w -]+?)(?:\s+(?:over\s+)?(?:at|for|with)\s+(?P<at>.+)|[,.!;]|$|\s+(?:and|but|so|in|on|since|who|which|now|here|there|by|from)\b)"
 )
 BECAME = rx(
     r"\bI\s+"
