@@ -20,6 +20,9 @@ AGE = rx(
 AGE_WORDS = rx(
     r"\bI\s+am\s+(?:now\s+|only\s+|just\s+)?(?P<n>one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?P<unit>months?|weeks?|years?)(?:\s+old)?\b"
 )
+GAVE_BIRTH = rx(
+    r"\bI\s+(?:just\s+)?(?:had|have had|gave birth to)\s+(?:a|the|our|my|her|his|their)\s+(?:baby|son|daughter|little)\b"
+)
 BIRTHDAY = rx(r"\bmy birthday(?: is|'s)\s+(?:on\s+)?(?P<rest>.+)")
 CANNOT_EAT = rx(
     r"\bI\s+(?:can't|cannot|can not)\s+eat\s+(?P<food>[\w ]+?)(?:[,.!;]|$|\s+(?:and|but|so|because)\b)"
@@ -147,6 +150,8 @@ def find_body(clause: str, who: Speaker, found: Found) -> None:
         found.add(ending(who, f"health:{match['part'].lower()}", ""))
     if NORMAL_BP.search(clause):
         found.add(ending(who, "health:high blood pressure", ""))
+    if GAVE_BIRTH.search(clause):
+        found.add(ending(who, "health:pregnant", ""))
     if PREGNANT.search(clause):
         found.add(fact(who, "health:pregnant", f"{who.display} is pregnant.", "pregnant", 0.8))
     if match := BODY_BAD.search(clause):

@@ -122,6 +122,17 @@ MOVED = rx(
     r"\b(?:I|we)\s+(?:just\s+|recently\s+|finally\s+|officially\s+)?(?:moved|relocated|am moving|are moving|"
     r"am relocating|have moved|moved back|am moving back)\s+(?:back\s+)?(?:from\s+(?P<old>[\w .'-]+?)\s+)?to\s+(?P<rest>.+)"
 )
+GREW_THERE = rx(r"\bI\s+(?:grew up|was born(?: and raised)?)\s+there\b")
+
+
+def last_place(text: str) -> str | None:
+    """The last place named before "there" ("home in Lagos, I grew up there")."""
+    places = re.findall(
+        r"\b(?:in|from|to|at)\s+((?-i:[A-Z])[\w'-]+(?:\s+(?-i:[A-Z])[\w'-]+)?)", text
+    )
+    return places[-1] if places else None
+
+
 WHERE_I_GREW = rx(
     r"(?P<rest>(?-i:[A-Z])[\w'-]+(?:\s+(?-i:[A-Z])[\w'-]+)?),?\s+where\s+I\s+(?:grew up|was born|am from)"
 )

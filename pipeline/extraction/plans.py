@@ -42,6 +42,9 @@ SPLIT = rx(
     r"\b(?:I|we|me and (?P<with1>[A-Za-z]+)|(?P<with2>[A-Za-z]+) and (?:I|me))\s+(?:just\s+|have\s+)?"
     r"(?:broke up|split up|separated|got divorced|divorced|called it off)(?:\s+with\s+(?P<rest>\w+))?"
 )
+PARENT = rx(
+    r"^(?:my\s+)?(?P<rel>mum|mom|mother|dad|father)\s+(?P<said>(?:is|was|has|rang|called|came|went|flew|lives|loves|cried|says|said|visited|texted|sent|keeps|always)\b.*)"
+)
 DIED = rx(
     r"\b(?P<name>(?-i:[A-Z])\w+)\s+(?:died|passed away|passed|was put down|was put to sleep)\b"
 )
@@ -50,6 +53,9 @@ BACK_FROM = rx(
 )
 DID_IT = rx(
     r"\b(?:did|finished|completed|ran|passed)\s+(?:the|my)\s+(?P<what>(?-i:[A-Z])?[\w' -]+?)(?:[!.,]|$)"
+)
+WONT_DO = rx(
+    r"\b(?:won't|will not|can't|cannot|are not going to|aren't going to|am not going to)\s+(?:do|run|make|attend|go to|race)\s+(?:the|our|my)\s+(?P<what>[\w' -]+?)(?:\s+(?:together|anymore|any more|after all|this year)|[!.,]|$)"
 )
 DEFENDED = rx(r"\b(?:defended|graduated)\b")
 TOGETHER = rx(
@@ -116,6 +122,9 @@ def find_people(clause: str, who: Speaker, found: Found) -> None:
             name = ""
         found.add(ending(who, "partner", name))
         found.add(ending(who, "spouse", name))
+    if match := PARENT.search(clause):
+        rel, said = match["rel"].lower(), match["said"].rstrip(" .!")
+        found.add(fact(who, f"parent:{rel}", f"{who.possessive} {rel} {said}.", rel, 0.65))
     if match := DIED.search(clause):
         found.add(ending(who, f"pet:{match['name'].lower()}", ""))
     if match := TOGETHER.search(clause):
@@ -210,6 +219,8 @@ def find_plans(clause: str, who: Speaker, found: Found) -> None:
     if match := BACK_FROM.search(clause):
         found.add(ending(who, f"plan:{match['place'].lower()}", ""))
     if match := DID_IT.search(clause):
+        found.add(ending(who, "plan:*", match["what"].strip()))
+    if match := WONT_DO.search(clause):
         found.add(ending(who, "plan:*", match["what"].strip()))
     if DEFENDED.search(clause):
         found.add(ending(who, "plan:defence", ""))

@@ -51,7 +51,7 @@ from .candidates import (
     speaker_named,
 )
 from .lexicon import HYPOTHETICAL
-from .patterns import FINDERS, GREETING_FROM, HERE_NOW
+from .patterns import FINDERS, GREETING_FROM, GREW_THERE, HERE_NOW, last_place
 from .values import clean_value, cut, titled
 
 __all__ = [
@@ -79,8 +79,9 @@ _CLAUSE_SPLIT = re.compile(
     r"|,\s*(?=(?:and\s+|but\s+|so\s+|plus\s+|also\s+|though\s+|btw\s+|anyway\s+|oh\s+|well\s+)?"
     r"(?:i\b|i'm\b|im\b|ive\b|i've\b|we\b|we're\b|he\b|she\b|he's\b|she's\b|joining\b|leaving\b|doing\b|taking\b|playing\b|training\b|now\b|since\b|"
     r"because\b|cause\b|cuz\b|which\b|btw\b|fyi\b|anyway\b|lol\b|haha\b|oh\b|still\b|just\b))"
-    r"|\s+(?=(?:and|but|so|plus)\s+(?:i|i'm|im|we|we're|my|our)\b(?!\s+(?:are|were|have been)\b))"
-    r"|,\s*(?=(?:is|are|do|does|can|could|would|will|should|any|what|how|where|why|which)\s+"
+    r"|\s+(?=(?:but|so|plus)\s+(?:i|i'm|im|we|we're|my|our)\b"
+    r"|and\s+(?:i|i'm|im|we|we're|my|our)\b(?!\s+(?:are|were|have been)\b))"
+    r"|,\s*(?=(?:is|are|do|does|can|could|would|will|should|any|what|how|why)\s+"
     r"(?:you|it|that|this|there|i|we|insurance|the)\b)",
     re.IGNORECASE,
 )
@@ -199,6 +200,16 @@ def facts_in(
         name = named["name"]  # "I've met someone. his name is Kwame"
         found.add(FactCandidate("partner", f"{speaker.possessive} partner is {name}.", 0.7, name))
         context["person"] = name
+    for sentence in sentences(casual(text)):  # "home in Lagos, I grew up there"
+        grew = GREW_THERE.search(sentence)
+        if grew and (place := last_place(sentence[: grew.start()])):
+            found.add(FactCandidate("hometown", f"{speaker.display} is from {place}.", 0.7, place))
+    if (named := _NAMED_IT.search(text)) and any(
+        ":pet:" in f":{f.topic}" and "called" not in f.content for f in found.facts
+    ):  # "we got a puppy. Elsa named him Kanelbulle"
+        name = named["name"]
+        content = f"{speaker.display} has a pet called {name}."
+        found.add(FactCandidate(f"pet:{name.lower()}", content, 0.7, name))
     facts = [f.said_at(at) for f in found.facts if len(f.value) <= VALUE_MAX_CHARS]
     if any(":pet:" in f":{f.topic}" and "called" in f.content for f in facts):
         # "we adopted a dog… named her Tlayuda": the pet by its name, not "a dog" too
@@ -211,6 +222,7 @@ _NEW_PARTNER = re.compile(
     r".{0,80}?\b(?:his|her|their) name is (?P<name>(?-i:[A-Z])\w+)",
     re.IGNORECASE | re.DOTALL,
 )
+_NAMED_IT = re.compile(r"\bnamed\s+(?:him|her|it)\s+(?P<name>(?-i:[A-Z])\w+)", re.IGNORECASE)
 PEOPLE_TOPICS = ("partner", "spouse", "child", "sibling", "parent", "friend")
 _PRONOUN = re.compile(
     r"^(?P<pronoun>he|she)(?P<rest>'s\b|\s+(?:is|was|has|had|works|worked|lives|lived|"
@@ -231,7 +243,14 @@ def _resolve_pronoun(sentence: str, context: dict) -> str:
 
 
 def _remember_person(found: Found, context: dict) -> None:
-    """The person named last in what was found so far: whom "he" or "she" means next."""
+    """The person named last in what was found so far: whom "he" or "she" means next (and every
+    person named, so a later sentence about them by name points "she" at them too)."""
+    people = context.setdefault("people", set())
+    for fact in found.facts:
+        if (person := _person_of(fact)) and (
+            fact.subject != USER or fact.topic.split(":")[0] in PEOPLE_TOPICS
+        ):
+            people.add(person)
     for fact in reversed(found.facts):
         if fact.subject != USER or fact.topic.split(":")[0] in PEOPLE_TOPICS:
             if person := _person_of(fact):
@@ -264,7 +283,7 @@ def _read(sentence: str, who: Speaker, found: Found, context: dict | None = None
         if who is THE_USER and not _FIRST_PERSON.search(clause):
             subject, said = as_said_by_subject(clause)  # "Arjun accepted the RBC offer"
             if subject is not None and subject != "the user":
-                if context is not None:
+                if context is not None and subject in context.get("people", ()):
                     context["person"] = subject  # "Adaeze's coming too, she lives in Dublin"
                 for find in FINDERS:
                     find(said, speaker_named(subject), found)

@@ -93,6 +93,11 @@ GRADUATED = rx(r"\bI\s+" + ADV + r"(?:just\s+|finally\s+)?graduated(?:\s+from\s+
 
 
 START_THE = rx(r"\bI\s+(?:start|am starting|begin)\s+(?:the|my|a|as)\s+(?P<job>\w+)\b")
+GOT_A = rx(
+    r"\bI\s+"
+    + ADV
+    + r"(?:got|landed|was offered|accepted|have got)\s+an?\s+(?:job as an?\s+)?(?P<job>[\w-]+)(?:\s+(?:job|position|role))?\s+(?:at|in|with)\b"
+)
 CLUBS = re.compile(r"\b(?:club|gym|class|team|group|community|league|choir|band|course)\b", re.I)
 
 
@@ -121,6 +126,8 @@ def _article(noun: str) -> str:
 
 @finder
 def find_work(clause: str, who: Speaker, found: Found) -> None:
+    if (match := GOT_A.search(clause)) and is_occupation(match["job"]):
+        _job(match["job"], who, found)
     if (match := START_THE.search(clause)) and is_occupation(match["job"]):
         _job(match["job"], who, found)
     if match := I_TEACH.search(clause):
