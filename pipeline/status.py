@@ -234,7 +234,8 @@ def pipeline_status(spirit: Spirit) -> dict[str, Any]:
         },
         "extraction": {
             "enabled": cfg["extraction"]["enabled"],
-            "pending": memories["unextracted"],
+            # a spirit that does not extract has nothing waiting for extraction
+            "pending": memories["unextracted"] if cfg["extraction"]["enabled"] else 0,
             "last_run_at": memories["last_extracted"],
         },
         "identity": {

@@ -130,5 +130,7 @@ def plan_memories(model: ChatModel, memory_ids: Iterable[UUID | str]) -> dict[UU
             planned[memory.pk] = None
             continue
         facts, lessons = model_candidates(answer, cfg["min_confidence"])
+        said_at = memory.time_end or memory.time_start or memory.created_at
+        facts = [fact.said_at(said_at) for fact in facts]  # valid_from: when it was said
         planned[memory.pk] = Planned(memory.content, facts, lessons)
     return planned

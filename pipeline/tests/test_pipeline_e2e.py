@@ -154,3 +154,43 @@ def test_a_conversation_goes_through_the_whole_pipeline_and_a_dream_rolls_back(
     response = api.post(f"/api/v1/dreams/{session_id}/rollback/", format="json")
     assert response.status_code == 200, response.content
     assert {m.pk: (m.tier, m.status, m.decay) for m in memories.all()} == before
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(SYNTHESIS_DEBOUNCE_SECONDS=1)
+def test_with_default_settings_a_twenty_turn_conversation_becomes_memories_and_facts(
+    spirit, api, private_queue
+):
+    assert spirit.config == {}  # the defaults: no gate tuned
+    said = [
+        "hey, I'm Maya Okafor, just moved to Amsterdam last month",
+        "I work as a data engineer at Adyen, mostly Spark pipelines",
+        "my partner Sam is vegetarian so I'm learning to cook without meat",
+        "we're flying to Lisbon in October for a wedding",
+    ]
+    events = []
+    for k in range(10):  # ten exchanges, no times given: they keep their order
+        events.append({"event_type": "message.in", "role": "user", "content": said[k % 4]})
+        answer = f"Noted ({k}), thanks for telling me."
+        events.append({"event_type": "message.out", "role": "assistant", "content": answer})
+    for event in events:
+        event["session_id"] = "chat"
+    response = api.post(
+        "/api/v1/events/bulk/", {"spirit_id": str(spirit.pk), "events": events}, format="json"
+    )
+    assert response.json()["created"] == 20
+
+    with start_worker(
+        celery_app,
+        pool="solo",
+        perform_ping_check=False,
+        queues=[private_queue],
+        shutdown_timeout=30,
+    ):
+        facts = Knowledge.objects.filter(spirit=spirit, valid_to__isnull=True)
+        wait_until(lambda: facts.filter(topic="employer").exists(), "memories and facts")
+
+    memories = Memory.objects.filter(spirit=spirit)
+    assert {"who they are", "work and studies"} <= {m.subject for m in memories}
+    assert facts.get(topic="employer").content == "The user works at Adyen."
+    assert facts.get(topic="location").content == "The user lives in Amsterdam."
