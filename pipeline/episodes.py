@@ -71,7 +71,8 @@ STOP = words(
     "sure okay thanks thank please maybe think know want need help does doing done make made "
     "good great nice well yeah lol haha going still even only here back time today tomorrow "
     "yesterday week month year something anything everything user assistant said says meet "
-    "noted nice hello hey thanks sorry"
+    "noted nice hello hey thanks sorry suggest tell give show explain write help recommend "
+    "ideas idea first last"
 )
 
 

@@ -150,6 +150,7 @@ VALUE_STOPS = words(
     "around i im i'm we you he she they it its it's that which is was are were be been "
     "being has have had will would can could should might must do does did not no just "
     "really very though right ok okay yeah yes "
+    "over "
 )
 # Place values keep these inside them ("Stoke on Trent" is rare; "New York" is not affected).
 PLACE_JOINERS = frozenset({"of", "upon", "de", "del", "la", "le", "am", "an", "der", "and", "the"})
