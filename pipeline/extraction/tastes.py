@@ -7,6 +7,7 @@ import re
 
 from elephantasm.text import words
 
+from ..person import third_person_verb
 from .candidates import Found, Speaker
 from .lexicon import HOBBIES, LANGUAGES, NOT_LIKES
 from .patterns import ADV, NEGATED, ending, fact, finder, rx
@@ -255,3 +256,31 @@ def find_possessions(clause: str, who: Speaker, found: Found) -> None:
             found.add(ending(who, "vehicle", car))
         else:
             found.add(fact(who, "vehicle", f"{who.display} drives a {car}.", car, 0.7))
+
+
+HABIT = rx(
+    r"\bI\s+(?P<how>always|usually|normally|typically|tend to|never)\s+(?P<rest>(?!forget|remember|wonder|feel|get |think|know|mess|say)[a-z][^,.;!?]{8,90})"
+)
+BEEN_TO = rx(
+    r"\bI\s+(?:have\s+(?:already\s+)?been\s+to|visited|went\s+to)\s+(?P<place>(?-i:[A-Z])[\w'-]+(?:\s+(?-i:[A-Z])[\w'-]+)?)\s+(?P<when>(?:last|in|this)\s+\w+|(?:\w+\s+)?(?:years?|months?)\s+ago|before|twice|once)\b"
+)
+
+
+@finder
+def find_ways(clause: str, who: Speaker, found: Found) -> None:
+    """What the speaker does as a rule (a METHOD: "I always run the tests before pushing") and
+    has lived through (an EXPERIENCE: "I've been to Japan twice")."""
+    if (match := HABIT.search(clause)) and not who.key:
+        how, rest = match["how"].lower(), match["rest"].strip()
+        verb, _, tail = rest.partition(" ")
+        done = (
+            f"{how} {third_person_verb(verb)} {tail}".strip()
+            if how != "tend to"
+            else f"tends to {rest}"
+        )
+        key = "method:" + " ".join(rest.lower().split()[:4])
+        found.add(fact(who, key, f"{who.display} {done}.", rest, 0.6, kind="METHOD"))
+    if match := BEEN_TO.search(clause):
+        place, when = match["place"], match["when"]
+        content = f"{who.display} has been to {place} ({when})."
+        found.add(fact(who, f"experience:{place.lower()}", content, place, 0.6, kind="EXPERIENCE"))
