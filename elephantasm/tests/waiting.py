@@ -1,8 +1,23 @@
-"""Waiting for what a real Celery worker does in the background, in tests."""
+"""Running a real Celery worker in tests, and waiting for what it does in the background."""
 
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
+
+from celery.contrib.testing.worker import start_worker
+
+from elephantasm import celery_app
+
+
+@contextmanager
+def real_worker(queue: str):
+    """A real worker (solo pool, in this process) consuming only `queue`, on the real Redis
+    broker, for the length of the `with` block; it finishes its current task on exit."""
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=30
+    ) as worker:
+        yield worker
 
 
 def wait_until(predicate, what: str = "the condition", *, timeout: float = 90.0) -> None:

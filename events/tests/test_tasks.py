@@ -6,13 +6,12 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
-from elephantasm import celery_app
 from elephantasm.tests.routing import queue_of
+from elephantasm.tests.waiting import real_worker
 from events.models import SessionStatus
 from events.services import sessions_mark_idle
 from events.tasks import mark_idle_sessions
@@ -67,9 +66,7 @@ def test_mark_idle_sessions_runs_on_a_real_worker(spirit):
     # same Redis) must not take this test's task.
     queue = f"test-maintenance-{uuid.uuid4().hex}"
 
-    with start_worker(
-        celery_app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=30
-    ):
+    with real_worker(queue):
         result = mark_idle_sessions.apply_async(queue=queue)
         changed = result.get(timeout=30)
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
-from elephantasm import celery_app
 from elephantasm.tests.routing import queue_of
-from elephantasm.tests.waiting import wait_until
+from elephantasm.tests.waiting import real_worker, wait_until
 from events.models import Event
 from events.services import ItemStatus, event_create, events_bulk_create
 from events.tests.conftest import BULK_URL, EVENTS_URL
@@ -118,13 +116,7 @@ def test_ingested_events_are_enriched_by_a_real_worker(spirit, api, private_queu
     assert bulk.status_code == 200, bulk.content
     ids = [single.json()["id"], *(r["id"] for r in bulk.json()["results"])]
 
-    with start_worker(
-        celery_app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=[private_queue],
-        shutdown_timeout=30,
-    ):
+    with real_worker(private_queue):
         wait_until(
             lambda: (
                 Event.objects.filter(

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.test import override_settings
 
-from elephantasm import celery_app
 from elephantasm.ai.embeddings import get_embedder
 from elephantasm.tests.routing import queue_of
+from elephantasm.tests.waiting import real_worker, wait_until
 from memories.models import AuditEntry, Knowledge, Lesson, Memory
+from memories.retrieval import SearchQuery, search
 from memories.tests.factories import KnowledgeFactory, LessonFactory, MemoryFactory
 from pipeline import embedding, flow, tasks
 
@@ -134,16 +132,16 @@ def test_a_stale_memory_is_embedded_by_a_real_worker(spirit, route_to_private_qu
     memory = MemoryFactory(spirit=spirit)
     knowledge = KnowledgeFactory(spirit=spirit)
 
-    with start_worker(
-        celery_app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=30
-    ):
+    with real_worker(queue):
         tasks.embed_pending.apply()  # the sweep, here; it enqueues to the worker's queue
-        deadline = time.monotonic() + 60
-        while Memory.all_objects.filter(embedding_stale=True).exists() or (
-            Knowledge.all_objects.filter(embedding_stale=True).exists()
-        ):
-            assert time.monotonic() < deadline, "not embedded within 60 s"
-            time.sleep(0.1)
+        wait_until(
+            lambda: (
+                not Memory.all_objects.filter(embedding_stale=True).exists()
+                and not Knowledge.all_objects.filter(embedding_stale=True).exists()
+            ),
+            "stale rows embedded",
+            timeout=60,
+        )
 
     for row in (memory, knowledge):
         row.refresh_from_db()
@@ -169,13 +167,8 @@ def test_each_row_gets_the_vector_of_its_own_text_whatever_the_lengths(spirit):
 def test_a_memory_written_through_the_api_is_embedded_at_once_and_vector_searchable(
     spirit, api, route_to_private_queue
 ):
-    from elephantasm.tests.waiting import wait_until
-    from memories.retrieval import SearchQuery, search
-
     queue = route_to_private_queue(flow.EMBED_STALE, flow.EXTRACT_MEMORIES)
-    with start_worker(
-        celery_app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=30
-    ):
+    with real_worker(queue):
         body = {"spirit_id": str(spirit.pk), "content": "Biscuit is the family's golden retriever."}
         response = api.post("/api/v1/memories/", body, format="json")
         assert response.status_code == 201, response.content

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import InterfaceError, OperationalError
 
-from elephantasm import celery_app
 from elephantasm.tests.routing import queue_of
-from elephantasm.tests.waiting import wait_until
+from elephantasm.tests.waiting import real_worker, wait_until
 from memories.models import AuditAction, AuditEntry, Identity, Knowledge, Lesson
 from memories.tests.factories import MemoryFactory
 from pipeline import flow, tasks
@@ -81,13 +79,7 @@ def test_extracted_facts_and_lessons_evolve_the_identity_in_a_real_worker(spirit
     memory = MemoryFactory(spirit=spirit, content=CONVERSATION)
     flow.enqueue_extraction([memory.pk])  # autocommit: published at once
 
-    with start_worker(
-        celery_app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=[private_queue],
-        shutdown_timeout=30,
-    ):
+    with real_worker(private_queue):
         wait_until(lambda: Identity.objects.filter(spirit=spirit, version__gte=2).exists())
 
     document = Identity.objects.get(spirit=spirit).document

@@ -8,12 +8,10 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.test import override_settings
 from django.utils import timezone
 
-from elephantasm import celery_app
-from elephantasm.tests.waiting import wait_until
+from elephantasm.tests.waiting import real_worker, wait_until
 from events.models import Event
 from memories.models import (
     DreamSession,
@@ -84,13 +82,7 @@ def test_a_conversation_goes_through_the_whole_pipeline_and_a_dream_rolls_back(
     ids = {uuid.UUID(r["id"]) for r in response.json()["results"]}
     assert len(ids) == 8
 
-    with start_worker(
-        celery_app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=[private_queue],
-        shutdown_timeout=30,
-    ):
+    with real_worker(private_queue):
         live = Event.objects.filter(pk__in=ids)
         wait_until(
             lambda: (
@@ -180,13 +172,7 @@ def test_with_default_settings_a_twenty_turn_conversation_becomes_memories_and_f
     )
     assert response.json()["created"] == 20
 
-    with start_worker(
-        celery_app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=[private_queue],
-        shutdown_timeout=30,
-    ):
+    with real_worker(private_queue):
         facts = Knowledge.objects.filter(spirit=spirit, valid_to__isnull=True)
         wait_until(lambda: facts.filter(topic="employer").exists(), "memories and facts")
 

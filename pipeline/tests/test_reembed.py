@@ -5,13 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from elephantasm import celery_app
 from elephantasm.ai.embeddings import get_embedder
+from elephantasm.tests.waiting import real_worker
 from events.models import Event, EventEmbedding
 from events.tests.factories import EventFactory
 from memories.models import Knowledge, Lesson, Memory
@@ -114,9 +113,7 @@ def test_reembed_enqueues_tasks_and_waits_for_a_real_worker(outdated, route_to_p
     # not a `make run` worker's queue
     queue = route_to_private_queue(flow.ENRICH_EVENTS, flow.EMBED_STALE)
 
-    with start_worker(
-        celery_app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=30
-    ):
+    with real_worker(queue):
         out, err = reembed("--all", "--batch", "2", "--timeout", "60")
 
     assert "To embed: events 2, memories 2, knowledge 2, lessons 2" in out

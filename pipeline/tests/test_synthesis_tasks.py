@@ -5,15 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.test import override_settings
 
-from elephantasm import celery_app
 from elephantasm.ai.llm import TransientLanguageModelError
 from elephantasm.tests.routing import queue_of
-from elephantasm.tests.waiting import wait_until
+from elephantasm.tests.waiting import real_worker, wait_until
 from events.models import Event
 from events.services import event_create, events_bulk_create
 from events.tests.factories import EventFactory
@@ -181,13 +179,7 @@ def test_ingested_conversation_becomes_memories_with_provenance_in_a_real_worker
     assert response.status_code == 200, response.content
     ids = {uuid.UUID(r["id"]) for r in response.json()["results"]}
 
-    with start_worker(
-        celery_app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=[private_queue],
-        shutdown_timeout=30,
-    ):
+    with real_worker(private_queue):
         wait_until(lambda: MemoryEvent.objects.filter(event_id__in=ids).count() == len(ids))
 
     memories = Memory.objects.filter(spirit=spirit)
