@@ -6,9 +6,10 @@ the memory of its subject — the person (name, age, home, origin, languages), t
 studies, the people and animals in their life, health and food, plans, tastes and pastimes —, the
 sentences that state it told in the third person with the person named ("I just moved to Gdansk"
 -> "Tomasz just moved to Gdansk"; the speaker is the event's author, else the name the user gave,
-in this episode or earlier, else "The user"). The content starts with the date; the summary lists
-what was learned (the facts, never a cut prefix); the subject is the topic; the time span is the
-turns'; the provenance, those turns.
+in this episode or earlier, else "The user", written "the user" inside a sentence; greetings and
+fillers that open a turn, such as "hey" or "btw", are left out). The content starts with the
+date; the summary lists what was learned (the facts, never a cut prefix); the subject is the
+topic; the time span is the turns'; the provenance, those turns.
 
 What is left (small talk, questions, the assistant's answers, tool calls) becomes one memory of
 the conversation: its date, who talked about what (the episode's key words), and its most telling
@@ -154,11 +155,18 @@ def _subject_rank(subject: str) -> tuple[int, str]:
 GREETING = re.compile(
     r"^(?:(?:hi|hey|hello|hiya|heya|yo|morning|evening|good (?:morning|evening))\b[\s,!.]*)+", re.I
 )
+# Words that open a turn without adding to what it states ("btw", "oh and", "so").
+FILLER = re.compile(
+    r"^(?:(?:btw|by the way|oh|and|so|also|anyway|anyways|well|ok|okay|um|uh|lol)\b[\s,!.]*)+",
+    re.I,
+)
+# "The user" inside a sentence, where a name would not be capitalised: "the user".
+INNER_USER = re.compile(r"(?<=[^.!?\s])(\s+)The user\b")
 
 
 def _told(sentence: str, speaker: Speaker) -> str:
-    sentence = GREETING.sub("", squash(sentence)) or sentence
-    text = told_about(sentence, speaker.display)
+    sentence = FILLER.sub("", GREETING.sub("", squash(sentence))) or sentence
+    text = INNER_USER.sub(r"\1the user", told_about(sentence, speaker.display))
     if speaker.display != "The user":  # "Ada's name is Ada" -> "Their name is Ada"
         text = re.sub(rf"\b{re.escape(speaker.display)}'s name is\b", "their name is", text)
     text = text[0].upper() + text[1:] if text else text

@@ -112,6 +112,12 @@ LANGUAGES = words(
     "persian farsi romanian hungarian serbian croatian bulgarian catalan basque irish "
     "welsh "
 )
+# Nationalities that are no language's name ("I'm Canadian"); the others are in LANGUAGES.
+NATIONALITIES = words(
+    "american canadian british scottish mexican brazilian argentinian colombian peruvian "
+    "chilean australian indian pakistani nigerian kenyan ghanaian egyptian moroccan "
+    "israeli iranian iraqi syrian lebanese belgian swiss austrian "
+)
 HOBBIES = words(
     "tennis football soccer basketball volleyball badminton squash golf chess poker "
     "guitar piano violin drums cello bass ukulele saxophone flute bouldering climbing "

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from elephantasm.text import words
 
 from .candidates import USER, FactCandidate, Found, Speaker
-from .lexicon import DIETS
+from .lexicon import DIETS, LANGUAGES, NATIONALITIES
 from .values import cut, is_name_word, is_occupation, titled, tokens
 
 Finder = Callable[[str, Speaker, Found], None]
@@ -80,7 +80,12 @@ NOT_NAMES = words(
     "back new good fine okay ok tired busy sorry glad happy sad home here there so not "
     "just really still also finally going trying looking working thinking wondering "
     "curious excited stressed sick ready done free away late early "
+    "vegan single married engaged pregnant hungry bored retired divorced widowed sober "
 )
+# Adjectives by their shape ("vegetarian", "polish", "allergic", "anxious"): not names.
+ADJECTIVE_ENDINGS = (
+    "arian", "ish", "ese", "ive", "ous", "ful", "less", "ic", "al", "able", "ible", "ary",
+)  # fmt: skip
 
 
 @finder
@@ -97,6 +102,7 @@ def find_name(clause: str, who: Speaker, found: Found) -> None:
         elif (
             words
             and words[0].lower() not in NOT_NAMES
+            and not words[0].lower().endswith(ADJECTIVE_ENDINGS)
             and is_name_word(words[0], lower_ok=True)
             and (len(words) == 1 or words[1] in (",", ".", "!", "-", "and"))
         ):
@@ -107,6 +113,8 @@ def find_name(clause: str, who: Speaker, found: Found) -> None:
         value = match["name"]
     if value and (value.isupper() and len(value) > 3):
         return  # shouting ("I'M DR BENALI NOW"), not an introduction
+    if value.lower() in LANGUAGES or value.lower() in NATIONALITIES:
+        return  # "I'm Polish": where they are from, not their name
     if value and not is_occupation(value) and value.lower() not in NOT_NAMES:
         value = titled(value)
         found.add(fact(who, "name", f"The user's name is {value}.", value, 0.8))

@@ -35,11 +35,19 @@ def is_punctuation(token: str) -> bool:
     return not any(ch.isalnum() for ch in token)
 
 
+# "a logistics startup called Fleetwise", "a band named The Kinks": the name is the value.
+CALLED = re.compile(
+    r"(?i)(?:(?:an?|the)\s+)?(?:[\w-]+\s+){0,4}?(?:called|named)\s+(?P<name>(?-i:[A-Z]).*)"
+)
+
+
 def cut(text: str, *, max_words: int = 5, proper: bool = False) -> str:
     """The value at the start of `text`: words up to punctuation or a stop word, at most
     `max_words`. With `proper`, a run of capitalized words is preferred when the text has one
     ("the Philips office in Eindhoven" -> "Philips"); all-lower-case text is taken as written
     (and then title-cased by the caller if it wants)."""
+    if proper and (named := CALLED.match(text)):
+        text = named["name"]
     words = tokens(text)
     if proper:
         run = _capitalized_run(words, max_words)

@@ -56,7 +56,7 @@ JOB_AS = rx(r"\bI\s+" + ADV + r"(?:work|am working)\s+as\s+an?\s+(?P<rest>.+)")
 I_AM_A = rx(
     r"\bI\s+"
     + ADV
-    + r"(?:am going to be|am gonna be|will be|have been|am)\s+(?:now\s+|currently\s+|still\s+|officially\s+)?(?:an?\s+)?(?P<rest>[\w -]+?)(?:\s+(?:over\s+)?(?:at|for|with)\s+(?P<at>.+)|[,.!;]|$|\s+(?:and|but|so|in|on|since|who|which|now|here|there|by|from)\b)"
+    + r"(?:am going to be|am gonna be|will be|have been|am)\s+(?:now\s+|currently\s+|still\s+|officially\s+)?(?:an?\s+)?(?P<rest>[\w -]+?)(?:\s+(?:over\s+)?(?:at|for|with)\s+(?P<at>.+)|[,.!;]|$|\s+(?:and|but|so|in|on|since|who|which|now|here|there|by|from|actually|too|though|lol|haha)\b)"
 )
 BECAME = rx(
     r"\bI\s+"
@@ -87,7 +87,18 @@ DEGREE = rx(
     r"\b(?:masters|master's|phd|doctorate|degree|bachelor's|bsc|msc|ba|mba|diploma)\s+in\s+(?P<field>[\w &-]+?)(?:\s+at\s+(?P<at>.+)|[,.!;]|$|\s+(?:and|but|so|because|since|starting|from|in)\b)"
 )
 SWITCHED = rx(
-    r"\b(?:switched|changed)\s+(?:my\s+)?(?:majors?\s+|degree\s+|course\s+|program\s+|programme\s+)?(?:to|into)\s+(?P<field>[\w ]+?)(?:[,.!;]|$|\s+(?:and|but|so|now)\b)"
+    r"\b(?:switched|changed)\s+(?:my\s+)?(?P<what>majors?\s+|degree\s+|course\s+|program\s+|programme\s+)?(?:to|into)\s+(?P<field>[\w ]+?)(?:[,.!;]|$|\s+(?:and|but|so|now)\b)"
+)
+# Without "my major" and the like, "switched to X" is about studies only next to these words
+# ("switched to matcha" is not a field of study).
+STUDY_WORDS = rx(
+    r"\b(?:major|degree|course|uni|university|college|school|program|programme|studies)\b"
+)
+# A field of study by its shape ("biochemistry", "computer science", "law").
+FIELD_SHAPE = rx(
+    r"(?:ology|istry|ics|sciences?|engineering|studies|medicine|law|history|philosophy|"
+    r"literature|arts?|nursing|architecture|design|maths?|mathematics|accounting|finance|"
+    r"marketing|management|education|languages?)$"
 )
 GRADUATED = rx(r"\bI\s+" + ADV + r"(?:just\s+|finally\s+)?graduated(?:\s+from\s+(?P<rest>.+))?")
 
@@ -113,7 +124,14 @@ def _employer(value: str, who: Speaker, found: Found, confidence: float = 0.8) -
         found.add(fact(who, "employer", f"{who.display} works at {value}.", value, confidence))
 
 
+# "their first data engineer", "the new head chef": the job is what follows.
+JOB_DETERMINER = re.compile(
+    r"(?i)^(?:their|our|his|her|its|your|the)\s+(?:(?:first|new|only|sole|second)\s+)?"
+)
+
+
 def _job(value: str, who: Speaker, found: Found) -> None:
+    value = JOB_DETERMINER.sub("", value)
     if value and is_occupation(value):
         found.add(
             fact(who, "job", f"{who.display} works as {_article(value)} {value}.", value, 0.75)
@@ -195,7 +213,9 @@ def _study(clause: str, who: Speaker, found: Found) -> None:
         if match["at"]:
             school = titled(cut(match["at"], max_words=5, proper=True))
             found.add(fact(who, "school", f"{who.display} studies at {school}.", school, 0.75))
-    if match := SWITCHED.search(clause):
+    if (match := SWITCHED.search(clause)) and (
+        match["what"] or STUDY_WORDS.search(clause) or FIELD_SHAPE.search(match["field"])
+    ):
         field = match["field"].strip()
         if field and field.lower() not in ("it", "that", "this", "them"):
             found.add(fact(who, "field", f"{who.display} studies {field}.", field, 0.7))

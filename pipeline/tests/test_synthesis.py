@@ -215,6 +215,25 @@ def test_a_memory_names_the_user_by_the_name_they_gave_earlier(spirit):
 
 
 @pytest.mark.django_db
+def test_a_memory_drops_the_fillers_that_open_a_turn_and_writes_the_user_in_lower_case_inside(
+    spirit,
+):
+    EventFactory(
+        spirit=spirit,
+        role="user",
+        content="btw I just started at Fleetwise, so I'm trying to plan my week",
+        occurred_at=at(0),
+    )
+
+    [memory, *_] = synthesize_spirit(spirit_id=spirit.pk, now=at(10), force=True)
+
+    assert memory.content == (
+        "On 2 January 2025: The user just started at Fleetwise, "
+        "so the user is trying to plan the user's week."
+    )
+
+
+@pytest.mark.django_db
 def test_importance_defaults_to_a_half_and_long_lines_are_trimmed(spirit):
     EventFactory(spirit=spirit, content="word " * 1000, importance_score=None, occurred_at=at(0))
 

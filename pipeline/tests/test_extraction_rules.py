@@ -1,0 +1,83 @@
+"""The offline rules on everyday language: what a clause states, about whom, and what it ends."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extraction.rules import facts_in
+
+
+def contents(text: str, context: dict | None = None) -> list[str]:
+    return [fact.content for fact in facts_in(text, context=context) if not fact.ends]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        (
+            "so I just started a new job at a logistics startup called Fleetwise, "
+            "I'm their first data engineer",
+            ["The user works at Fleetwise.", "The user works as a data engineer."],
+        ),
+        (
+            "I'm a backend dev over at Allegro",
+            ["The user works as a backend dev.", "The user works at Allegro."],
+        ),
+        (
+            "my partner Zofia is a nurse",
+            ["The user's partner is Zofia.", "Zofia works as a nurse."],
+        ),
+        ("honestly I moved to Gdansk last spring", ["The user lives in Gdansk."]),
+        ("it's official i switched to biochemistry!!", ["The user studies biochemistry."]),
+        ("I'm allergic to peanuts", ["The user is allergic to peanuts."]),
+        ("we adopted a cat named Miso", ["The user has a cat called Miso."]),
+        ("I'm vegetarian", ["The user is vegetarian."]),
+        ("hi, i'm maria!", ["The user's name is Maria."]),
+    ],
+)
+def test_facts_said_in_passing_are_found(said, expected):
+    assert contents(said) == expected
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "btw I stopped drinking coffee last month, switched to matcha",  # not a field of study
+        "I switched to Linux last year",
+        "I'm Polish",  # where they are from, not their name
+        "I'm Canadian btw",
+        "I'm anxious",
+        "hey, quick one. I'm trying to plan my week and I'm kind of overwhelmed",
+    ],
+)
+def test_what_is_no_fact_gives_none(said):
+    assert contents(said) == []
+
+
+def test_methods_and_experiences_have_their_own_kinds():
+    (method,) = facts_in("I always run the tests before pushing")
+    (trip,) = facts_in("I've been to Japan twice")
+
+    assert (method.kind, method.content) == (
+        "METHOD",
+        "The user always runs the tests before pushing.",
+    )
+    assert (trip.kind, trip.content) == ("EXPERIENCE", "The user has been to Japan (twice).")
+
+
+def test_he_or_she_means_the_person_named_last_in_the_conversation():
+    context: dict = {}
+
+    first = contents("my brother Tomek lives in Oslo", context)
+    then = contents("he's a chef actually, works crazy hours", context)
+
+    assert first == ["The user's brother is Tomek.", "Tomek lives in Oslo."]
+    assert then == ["Tomek works as a chef."]
+
+
+@pytest.mark.parametrize("said", ["I quit my job at Fleetwise", "I left Fleetwise last week"])
+def test_leaving_a_job_ends_the_employer(said):
+    (ended,) = facts_in(said)
+
+    assert ended.ends
+    assert (ended.topic, ended.value) == ("employer", "Fleetwise")
