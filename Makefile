@@ -41,5 +41,5 @@ bench: install
 	$(PY) scripts/with_redis.py -- $(PY) bench/run.py
 
 eval: install
-	$(PY) scripts/with_redis.py -- $(PY) bench/eval/run.py
+	$(PY) scripts/with_redis.py -- $(PY) bench/eval/recall.py
 	$(PY) scripts/with_redis.py -- $(PY) bench/eval/remember.py

@@ -26,7 +26,7 @@ Measured per step, after a warm-up pass, `rounds` passes over `queries` real que
   pack    `compile_pack(spirit, PackRequest(query=q, max_tokens=2000), persist=False)`;
   bare    the exact SQL the search ran for that query (captured during the warm-up pass):
           the vector query (in a transaction with the same hnsw settings) and the text query
-          (ts_rank_cd with the same tsquery), each timed alone on the raw psycopg cursor, with
+          (BM25 over the same words), each timed alone on the raw psycopg cursor, with
           no embedding; `bare` = vector + text per query;
   pack_bare  the same for the pack's own vector and text statements (its three kinds, each
           list as deep as the preset's limits ask, with the columns its items are made of):
@@ -169,8 +169,8 @@ SLOTS: dict[str, list[str]] = {
     "team": TEAMS,
     "weekday": WEEKDAYS,
 }
-# Questions a user would ask an agent. With text_match "all" (the default) every word must
-# match: some do, some match nothing (the vector list answers alone), as with real questions.
+# Questions a user would ask an agent. The default text list (BM25) ranks the memories holding
+# any of their words: common words match thousands of rows, as with real questions.
 QUERIES = [
     "When is the deadline for the billing migration?",
     "Why did the nightly import fail?",
@@ -512,7 +512,7 @@ def captured_sql(spirit, text: str, call: Callable | None = None) -> dict:
                 found["vector"] = (vector_sql, params)
         elif "<=>" in sql:
             found["vector"] = (sql, params)
-        elif "ts_rank_cd" in sql:
+        elif "ts_rank_cd" in sql or "frequencies AS" in sql:  # web-search syntax or BM25
             found["text"] = (sql, params)
     return found
 
@@ -564,12 +564,12 @@ def _shorten(line: str) -> str:
 
 
 def text_matches(spirit, text: str) -> int:
-    """How many live memories of the spirit match every word of `text` (not timed)."""
+    """How many live memories of the spirit hold a word of `text` (not timed)."""
     from django.db import connection
 
     from memories.retrieval.search import text_query
 
-    tsquery = text_query(text, "all")
+    tsquery = text_query(text, "any")
     if not tsquery:
         return 0
     with connection.cursor() as cursor:
@@ -793,7 +793,7 @@ def report(results: dict) -> str:
     cases = [
         ("embed", "query embedding alone"),
         ("vector", "bare vector SQL (HNSW)"),
-        ("text", "bare text SQL (ts_rank_cd)"),
+        ("text", "bare text SQL (BM25)"),
         ("bare", "bare SQL = vector + text"),
         ("search", "search service (with embedding)"),
         ("pack_bare", "bare SQL of the pack's lists"),
@@ -823,7 +823,7 @@ def report(results: dict) -> str:
         c = f["counts"]
         lines.append(
             f"{'':<24} mean rows: vector {c['vector_rows']}, text {c['text_rows']} "
-            f"({f['text_matched_queries']}/{results['queries']} queries match every word), "
+            f"({f['text_matched_queries']}/{results['queries']} queries match a word), "
             f"hits {c['hits']}"
             + (f", pack items {c['pack_items']}, tokens {c['pack_tokens']}" if "pack" in f else "")
         )

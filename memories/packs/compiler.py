@@ -16,15 +16,15 @@ from typing import Any
 
 from django.utils import timezone
 
-from elephantasm.ai.tokens import count_tokens_many
+from elephantasm.ai.tokens import count_tokens, count_tokens_many
 from elephantasm.api.errors import ValidationFailed
 from pipeline.flow import enqueue_pack_use
 from spirits.models import Spirit
 from teams.actors import Actor
 
 from ..models import ContextPack
-from . import layers
-from .presets import DEFAULT_PRESET, LAYERS, LIMIT_MAX, PRESETS, WEIGHT_NAMES
+from . import layers, past
+from .presets import DEFAULT_PRESET, LAYERS, LIMIT_MAX, PRESETS, TIME_ORDERED, WEIGHT_NAMES
 
 MAX_TOKENS_MIN = 64
 MAX_TOKENS_MAX = 200_000
@@ -87,16 +87,23 @@ def _heading_tokens() -> dict[str, int]:
 def _allot(items_by_layer, limits, shares, max_tokens) -> tuple[list[layers.Item], dict]:
     """Choose each layer's items within its allotment (see presets' budget rules). Items are
     counted (`item.tokens`) as the walk reaches them, a batch at a time: as many as the layer
-    can still take, so a scored layer's unused tail (it holds 2 x its limit) is not counted."""
+    can still take, so a scored layer's unused tail (it holds 2 x its limit) is not counted.
+    An item whose line does not fit is taken in its short form (`item.short`) if that fits;
+    an event already shown by an earlier layer is not shown again."""
     headings = _heading_tokens()
     chosen: list[layers.Item] = []
     budget: dict[str, dict[str, int]] = {}
+    shown_events: set[str] = set()
     carry = 0
     for layer in LAYERS:
         allotted = int(shares[layer] * max_tokens) + carry
         used = 0
         taken: list[layers.Item] = []
-        items = items_by_layer.get(layer, [])
+        items = [
+            i
+            for i in items_by_layer.get(layer, [])
+            if not (i.kind == "event" and i.id in shown_events)
+        ]
         counted = 0
         for position, item in enumerate(items):
             if len(taken) >= limits[layer]:
@@ -108,11 +115,18 @@ def _allot(items_by_layer, limits, shares, max_tokens) -> tuple[list[layers.Item
                 ):
                     each.tokens = tokens
                 counted += len(batch)
-            need = item.tokens + (0 if taken else headings[layer])
-            if used + need <= allotted:
+            heading = 0 if taken else headings[layer]
+            if used + item.tokens + heading > allotted and item.short:
+                short_tokens = count_tokens(item.short)
+                if used + short_tokens + heading <= allotted:
+                    item.line, item.short, item.tokens = item.short, "", short_tokens
+            if used + item.tokens + heading <= allotted:
                 taken.append(item)
-                used += need
-        if layer in ("session", "pending"):  # gathered newest first, read oldest first
+                used += item.tokens + heading
+                if item.kind == "event":
+                    shown_events.add(item.id)
+                    shown_events.update(item.reasons.get("context", ()))
+        if layer in TIME_ORDERED:  # gathered newest or best first, read oldest first
             taken.sort(key=lambda i: (i.at, i.id))
         chosen.extend(taken)
         budget[layer] = {"allotted": allotted, "used": used}
@@ -159,8 +173,14 @@ def compile_pack(
         "identity": layers.identity_items(spirit)[: limits["identity"]],
         "session": layers.session_items(spirit, session_id, limits["session"]),
         "pending": layers.pending_items(spirit, session_id, limits["pending"]),
-        **layers.scored_items(spirit, retrieval=retrieval, limits=limits, weights=weights, now=now),
     }
+    candidates = retrieval.candidates() if retrieval is not None else None
+    items_by_layer.update(
+        layers.scored_items(spirit, candidates=candidates, limits=limits, weights=weights, now=now)
+    )
+    items_by_layer["past"] = (
+        past.past_items(spirit, candidates["past"], limits["past"]) if candidates else []
+    )
     chosen, budget = _allot(items_by_layer, limits, preset.shares, max_tokens)
     text = render(chosen)
     # The tokenizer splits at whitespace first, so the text's tokens are exactly its headings'

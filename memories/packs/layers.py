@@ -43,7 +43,9 @@ from ..retrieval.search import (
 )
 from .scoring import DEFAULT_IMPORTANCE, recency, usable_weights, weighted
 
-LINE_MAX_CHARS = 600
+# A line's content in full up to this many characters (then cut on a word); its summary is the
+# short form when the full line does not fit.
+LINE_MAX_CHARS = 2000
 MEMORY_STATUSES = (MemoryStatus.ACTIVE, MemoryStatus.DECAYING)
 HEADINGS = {
     "identity": "## Who you are",
@@ -52,6 +54,7 @@ HEADINGS = {
     "knowledge": "## What you know",
     "lessons": "## Lessons you learned",
     "memories": "## Relevant memories",
+    "past": "## Relevant past events",
 }
 
 
@@ -63,12 +66,24 @@ class Item:
     line: str
     score: float | None = None
     reasons: dict[str, Any] = field(default_factory=dict)
-    at: datetime | None = None  # sorts session and pending lines in time order
+    at: datetime | None = None  # sorts session, past and pending lines in time order
     tokens: int = 0
+    # The line with summaries for full contents, taken when the line does not fit ("" = none).
+    short: str = ""
 
 
 def _clip(text: str) -> str:
     return truncate_words(text, LINE_MAX_CHARS)
+
+
+def day(moment: datetime) -> str:
+    """'8 May 2023': the date as people write it (an agent answers "when" questions with it)."""
+    return f"{moment.day} {moment.strftime('%B %Y')}"
+
+
+def _short(full: str, short: str) -> str:
+    """`short` when it is shorter than `full`, else "" (no short form)."""
+    return short if short and len(short) < len(full) else ""
 
 
 # --- Identity ------------------------------------------------------------------------------------
@@ -122,23 +137,41 @@ def identity_items(spirit: Spirit) -> list[Item]:
 # --- Events --------------------------------------------------------------------------------------
 
 
+def speaker(event: Event) -> str:
+    """Who an event is from: its author, else its role, else its type."""
+    return event.author or event.role or event.event_type
+
+
 def _event_item(layer: str, event: Event) -> Item:
-    who = event.role or event.event_type
-    when = event.occurred_at.strftime("%Y-%m-%d %H:%M")
+    when = f"{day(event.occurred_at)}, {event.occurred_at.strftime('%H:%M')}"
+    line = f"[{when}] {speaker(event)}: {_clip(event.content)}"
+    short = f"[{when}] {speaker(event)}: {event.meta_summary}" if event.meta_summary else ""
     return Item(
         layer=layer,
         kind="event",
         id=str(event.pk),
-        line=f"[{when}] {who}: {_clip(event.content)}",
+        line=line,
+        short=_short(line, short),
         at=event.occurred_at,
         reasons={"session_id": event.session_id, "occurred_at": event.occurred_at.isoformat()},
     )
 
 
 def _events(spirit: Spirit):
-    return Event.objects.filter(spirit=spirit).only(
-        "id", "role", "event_type", "content", "occurred_at", "session_id"
-    )
+    return Event.objects.filter(spirit=spirit).only(*EVENT_LINE_FIELDS)
+
+
+EVENT_LINE_FIELDS = (
+    "id",
+    "author",
+    "role",
+    "event_type",
+    "content",
+    "meta_summary",
+    "occurred_at",
+    "arrival",
+    "session_id",
+)
 
 
 def session_items(spirit: Spirit, session_id: str | None, limit: int) -> list[Item]:
@@ -162,13 +195,13 @@ def pending_items(spirit: Spirit, session_id: str | None, limit: int) -> list[It
 # --- Knowledge, lessons, memories ----------------------------------------------------------------
 
 
-def _plain_line(content: str, summary: str, moment: datetime) -> str:
-    return f"- {_clip(content)}"
+def _plain_line(content: str, summary: str, moment: datetime) -> tuple[str, str]:
+    return f"- {_clip(content)}", ""
 
 
-def _memory_line(content: str, summary: str, moment: datetime) -> str:
-    text = content if len(content) <= LINE_MAX_CHARS else (summary or content)
-    return f"- [{moment.strftime('%Y-%m-%d')}] {_clip(text)}"
+def _memory_line(content: str, summary: str, moment: datetime) -> tuple[str, str]:
+    line = f"- [{day(moment)}] {_clip(content)}"
+    return line, _short(line, f"- [{day(moment)}] {summary}" if summary else "")
 
 
 def _float(value: float) -> Cast:
@@ -180,7 +213,8 @@ class ScoredKind:
     search_kind: str
     model: type[models.Model]
     live: Q  # what an agent should see
-    line: Callable[[str, str, datetime], str]  # (content, summary, moment) -> the rendered line
+    # (content, summary, moment) -> the rendered line and its short form ("" when none)
+    line: Callable[[str, str, datetime], tuple[str, str]]
     # The same columns for every kind (`ROW_COLUMNS`): what the line and the score terms need.
     columns: dict[str, Any]
 
@@ -212,6 +246,20 @@ KINDS = {
             "importance": _float(DEFAULT_IMPORTANCE),
             "confidence": F("confidence"),
             "moment": F("created_at"),
+            "decay": _float(0.0),
+        },
+    ),
+    "past": ScoredKind(
+        "events",
+        Event,
+        Q(deleted_at__isnull=True),
+        _plain_line,  # past.past_items writes these lines
+        {
+            "content": F("content"),
+            "summary": F("meta_summary"),
+            "importance": Coalesce("importance_score", _float(DEFAULT_IMPORTANCE)),
+            "confidence": _float(1.0),
+            "moment": F("occurred_at"),
             "decay": _float(0.0),
         },
     ),
@@ -308,19 +356,21 @@ class Retrieval:
 def scored_items(
     spirit: Spirit,
     *,
-    retrieval: Retrieval | None,
+    candidates: dict[str, dict[Any, tuple[Fused, tuple | None]]] | None,
     limits: dict[str, int],
     weights: dict[str, float],
     now: datetime,
 ) -> dict[str, list[Item]]:
     """Knowledge, lessons and memories, each list sorted by score (best first); by retrieval
-    for a query (`retrieval`), else the most confident / important and newest."""
-    candidates = retrieval.candidates() if retrieval is not None else None
+    for a query (`candidates`: `Retrieval.candidates()`), else the most confident / important
+    and newest."""
     used = usable_weights(weights, with_query=candidates is not None)
     result: dict[str, list[Item]] = {}
     for layer, kind in KINDS.items():
         limit = limits[layer]
         fused: dict[Any, Fused] = {}
+        if layer == "past":  # relevance only: the compiler asks past.past_items
+            continue
         if limit == 0:
             found: list[tuple] = []
         elif candidates is not None:
@@ -341,6 +391,7 @@ def scored_items(
                 "similarity": (hit.score / best) if hit else 0.0,
             }
             reasons = {name: round(value, 4) for name, value in terms.items()}
+            line, short = kind.line(content, summary, moment)
             reasons["decay"] = round(decay, 4)
             if hit is not None:
                 reasons.update({k: v for k, v in hit.reasons.as_dict().items() if v is not None})
@@ -349,7 +400,8 @@ def scored_items(
                     layer=layer,
                     kind=item_kind,
                     id=str(pk),
-                    line=kind.line(content, summary, moment),
+                    line=line,
+                    short=short,
                     score=round(weighted(terms, used), 6),
                     reasons=reasons,
                 )

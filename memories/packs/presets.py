@@ -1,22 +1,34 @@
 """Pack presets: the weights of the score, the item limits and the token shares of each layer.
 
-Layers, in the order they are filled and rendered: identity, session (the current session's
-recent events), pending (events not yet synthesized), knowledge (currently valid), lessons,
-memories (long-term).
+Layers, in the order they are filled and rendered:
+- identity: who the spirit is;
+- session: the current session's latest events;
+- past: with a query, the events most relevant to it from any time or session, dated
+  (`past.py`), with a neighbouring turn where a hit needs it;
+- knowledge: currently valid facts (closed or superseded ones never);
+- lessons: not retired;
+- memories: long-term memories (active or decaying), dated;
+- pending: the newest events not yet synthesized (outside the session).
 
 Budget rules: each layer is allotted floor(share · max_tokens) tokens, plus whatever the layers
-before it left unused (unused tokens flow down the order, so a pack without a session gives its
-session share to the pending events, and so on). A layer takes its items in its own order
-(identity: document order; session and pending: newest first, rendered oldest first; the
-others: by score) while they fit; an item that does not fit is skipped, a shorter later one may
-still fit. Every rendered token counts: the layer headings and the items' lines.
+before it left unused (unused tokens flow down the order: without a session its share goes to
+the relevant past events; without a query the past layer is empty and its share goes to
+knowledge, lessons, memories, and what is left to the pending events). A layer takes its items
+in its own order (identity: document order; session and pending: newest first; the others: best
+first) while they fit: an item whose full line does not fit is taken in its short form (the
+summaries of its contents; a past event without its neighbours) if that fits; an item that does
+not fit at all is skipped, a shorter later one may still fit. An event shown by a layer is not
+shown again by a later one. Session, past and pending lines are rendered oldest first. Every
+rendered token counts: the layer headings and the items' lines.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-LAYERS = ("identity", "session", "pending", "knowledge", "lessons", "memories")
+LAYERS = ("identity", "session", "past", "knowledge", "lessons", "memories", "pending")
+# Layers rendered oldest first (chosen newest or best first).
+TIME_ORDERED = frozenset({"session", "past", "pending"})
 WEIGHT_NAMES = ("importance", "confidence", "recency", "decay", "similarity")
 LIMIT_MAX = 200
 
@@ -45,18 +57,20 @@ PRESETS: dict[str, Preset] = {
         limits={
             "identity": 7,
             "session": 20,
-            "pending": 20,
+            "past": 20,
             "knowledge": 10,
             "lessons": 5,
             "memories": 10,
+            "pending": 20,
         },
         shares={
             "identity": 0.10,
-            "session": 0.35,
-            "pending": 0.15,
-            "knowledge": 0.15,
+            "session": 0.30,
+            "past": 0.25,
+            "knowledge": 0.10,
             "lessons": 0.05,
-            "memories": 0.20,
+            "memories": 0.10,
+            "pending": 0.10,
         },
     ),
     "focused": Preset(
@@ -73,18 +87,20 @@ PRESETS: dict[str, Preset] = {
         limits={
             "identity": 7,
             "session": 6,
-            "pending": 6,
+            "past": 30,
             "knowledge": 15,
             "lessons": 5,
             "memories": 20,
+            "pending": 6,
         },
         shares={
             "identity": 0.10,
             "session": 0.10,
+            "past": 0.30,
+            "knowledge": 0.20,
+            "lessons": 0.05,
+            "memories": 0.20,
             "pending": 0.05,
-            "knowledge": 0.25,
-            "lessons": 0.10,
-            "memories": 0.40,
         },
     ),
 }

@@ -2,8 +2,10 @@
 
     score(item) = vector_weight / (rrf_k + vector_rank) + text_weight / (rrf_k + text_rank)
 
-a term counting only when the item is in that list (ranks start at 1). Ranks are within a kind:
-each kind's lists are ranked on their own, then all kinds are merged by score.
+a term counting only when the item is in that list (ranks start at 1). Ranks are across kinds:
+the vector candidates of every kind are one list by cosine similarity (one model, one space), the
+text candidates one list by text score, so a poor match of one kind never ties a good match of
+another.
 """
 
 from __future__ import annotations
@@ -53,20 +55,27 @@ def fuse(
     weights: Weights,
 ) -> list[Fused]:
     """All candidates, best first. `vector` holds (id, cosine distance) per kind, `text` holds
-    (id, ts_rank_cd) per kind; each list is (re)sorted here, ties broken by id.
+    (id, text score: BM25, or ts_rank_cd for web-search syntax) per kind; the candidates of all
+    kinds are ranked together here, ties broken by id.
 
     Ties in score go to the better single rank, then the closer vector, then kind order."""
     reasons: dict[tuple[str, UUID], Reasons] = {}
-    for kind, rows in vector.items():
-        for rank, (item_id, distance) in enumerate(sorted(rows, key=lambda r: (r[1], str(r[0])))):
-            found = reasons.setdefault((kind, item_id), Reasons())
-            found.vector_rank = rank + 1
-            found.vector_similarity = round(1.0 - float(distance), 6)
-    for kind, rows in text.items():
-        for rank, (item_id, score) in enumerate(sorted(rows, key=lambda r: (-r[1], str(r[0])))):
-            found = reasons.setdefault((kind, item_id), Reasons())
-            found.text_rank = rank + 1
-            found.text_score = round(float(score), 6)
+    nearest = sorted(
+        ((kind, item_id, distance) for kind, rows in vector.items() for item_id, distance in rows),
+        key=lambda r: (r[2], str(r[1])),
+    )
+    for rank, (kind, item_id, distance) in enumerate(nearest):
+        found = reasons.setdefault((kind, item_id), Reasons())
+        found.vector_rank = rank + 1
+        found.vector_similarity = round(1.0 - float(distance), 6)
+    best_text = sorted(
+        ((kind, item_id, score) for kind, rows in text.items() for item_id, score in rows),
+        key=lambda r: (-r[2], str(r[1])),
+    )
+    for rank, (kind, item_id, score) in enumerate(best_text):
+        found = reasons.setdefault((kind, item_id), Reasons())
+        found.text_rank = rank + 1
+        found.text_score = round(float(score), 6)
 
     fused = []
     for (kind, item_id), why in reasons.items():

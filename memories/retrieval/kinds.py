@@ -20,6 +20,7 @@ from uuid import UUID
 from django.contrib.postgres.search import SearchQueryField
 from django.db import connection, models
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from pgvector import Vector
@@ -46,6 +47,11 @@ TEXT_RANK_NORMALIZATION = 0
 # 94 ms to rank in full, 22 ms to count (measured: bench/retrieval.py). Past this many matches
 # the text list carries little signal and the vector list decides.
 TEXT_RANK_CAP = 1000
+# BM25 (text_match "any", the default): at most this many rows per query word, the newest
+# (`Kind._bm25_sql`), and its constants (Robertson's usual ones).
+BM25_CAP = 200
+BM25_K1 = 1.2
+BM25_B = 0.75
 ARCHIVED_MEMORY = (MemoryStatus.ARCHIVED, MemoryStatus.SUPERSEDED)
 
 
@@ -184,27 +190,53 @@ class Kind:
             )
             id_field = "pk"
         distance = CosineDistance("embedding", models.Value(vector))
+        inline = columns if self.model is not Event else ()  # an event's columns: joined
         rows = (
-            qs.annotate(distance=distance, kind=_label(self.name), **dict(columns))
+            qs.annotate(distance=distance, kind=_label(self.name), **dict(inline))
+            .annotate(item_id=F(id_field), text_score=F("distance"))
             .order_by("distance")
-            .values_list(id_field, "distance", "kind", *(name for name, _ in columns))[:depth]
+            .values_list("item_id", "text_score", "kind", *(name for name, _ in inline))[:depth]
         )
-        return rows.query.sql_with_params()
+        sql, params = rows.query.sql_with_params()
+        if inline != columns:
+            return self._with_columns(sql, list(params), columns)
+        return sql, params
 
     # --- text ------------------------------------------------------------------------------------
 
     def text_query(
-        self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int, columns: Columns = ()
+        self,
+        spirit_id: UUID,
+        q: SearchQuery,
+        query_text: str | list[str],
+        depth: int,
+        columns: Columns = (),
+        rows: float = 0.0,
     ) -> SqlPart:
-        """The `depth` best rows by `ts_rank_cd` among the TEXT_RANK_CAP newest rows matching
-        the tsquery, as (id, rank, kind, *columns) rows."""
-        values = {"spirit_id": spirit_id, "query_text": query_text}
+        """The `depth` best rows for the text query, as (id, score, kind, *columns) rows.
+        `text_match` "any": `query_text` is the query's lexemes and the score BM25's (see
+        `_bm25_sql`; `rows`: how many rows the kind has, for the IDF); "all": a tsquery and
+        the score `ts_rank_cd` among the TEXT_RANK_CAP newest rows matching it."""
+        if q.text_match == "any":
+            values = {"spirit_id": spirit_id, "lexemes": list(query_text), "rows": float(rows)}
+        else:
+            values = {"spirit_id": spirit_id, "query_text": query_text}
         return _filled(_template(self.name, "text", _shape(q), depth, columns), values)
 
+    def _document(self):
+        return content_search_vector() if self.model is Event else F("search_vector")
+
     def _text_sql(
-        self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int, columns: Columns = ()
+        self, spirit_id: UUID, q: SearchQuery, query_text: Any, depth: int, columns: Columns = ()
     ) -> SqlPart:
-        document = content_search_vector() if self.model is Event else F("search_vector")
+        if q.text_match == "any":
+            ranked, params = self._bm25_sql(spirit_id, q, depth)
+        else:
+            ranked, params = self._ts_rank_sql(spirit_id, q, query_text, depth)
+        return self._with_columns(ranked, params, columns)
+
+    def _ts_rank_sql(self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int) -> SqlPart:
+        document = self._document()
         query = tsquery(query_text)
         newest = (
             self.model._base_manager.filter(*self.filters(spirit_id, q))
@@ -221,7 +253,50 @@ class Kind:
             f"AS text_score, %s AS kind FROM ({sql}) AS matches "
             f"ORDER BY text_score DESC, item_id LIMIT {depth:d}"
         )
-        params = [query_text, self.name, *params]
+        return ranked, [query_text, self.name, *params]
+
+    def _bm25_sql(self, spirit_id: UUID, q: SearchQuery, depth: int) -> SqlPart:
+        """BM25 over the query's lexemes (stop words are none: the text search configuration
+        drops them). Per lexeme, the BM25_CAP newest rows holding it (a lateral scan of the GIN
+        index each): a row with a rare word is always a candidate, a word in most rows brings
+        only its newest. Its document frequency is its count there (exact below the cap; a word
+        at the cap is common and weighs little anyway). A row scores, for each lexeme it holds,
+
+            idf · (k1 + 1) / (1 + k1 · (1 - b + b · length / mean length)),
+            idf = ln(1 + (rows - df + 0.5) / (df + 0.5))
+
+        (a term frequency of 1: short texts; `length(tsvector)` counts distinct lexemes, the
+        mean over the candidates), so a text matching more and rarer words ranks higher,
+        whether or not it holds them all."""
+        document = self._document()
+        per_lexeme = (
+            self.model._base_manager.filter(*self.filters(spirit_id, q))
+            .filter(
+                TsMatch(document, RawSQL("lexemes.lexeme", (), output_field=SearchQueryField()))
+            )
+            .annotate(item_id=F("pk"), document=document)
+            .order_by("-created_at")
+            .values_list("item_id", "document")[:BM25_CAP]
+        )
+        sql, params = per_lexeme.query.sql_with_params()
+        ranked = (
+            "WITH matches AS (SELECT lexemes.word, m.item_id, m.document "  # noqa: S608
+            "FROM (SELECT word, word::tsquery AS lexeme FROM unnest(%s::text[]) AS words(word)) "
+            f"AS lexemes, LATERAL ({sql}) AS m), "
+            "frequencies AS (SELECT word, count(*) AS df FROM matches GROUP BY word), "
+            "lengths AS (SELECT greatest(avg(length(document)), 1) AS mean_length FROM "
+            "(SELECT DISTINCT ON (item_id) item_id, document FROM matches) AS rows_) "
+            "SELECT matches.item_id, sum("
+            "ln(1 + (greatest(%s::float8, frequencies.df) - frequencies.df + 0.5) "
+            "/ (frequencies.df + 0.5)) "
+            f"* {BM25_K1 + 1:.3f} / (1 + {BM25_K1:.3f} * ({1 - BM25_B:.3f} + {BM25_B:.3f} "
+            "* length(matches.document) / lengths.mean_length))) AS text_score, %s AS kind "
+            "FROM matches JOIN frequencies ON frequencies.word = matches.word, lengths "
+            f"GROUP BY matches.item_id ORDER BY text_score DESC, matches.item_id LIMIT {depth:d}"
+        )
+        return ranked, [_STAND_INS["lexemes"], *params, _STAND_INS["rows"], self.name]
+
+    def _with_columns(self, ranked: str, params: list, columns: Columns) -> SqlPart:
         if not columns:
             return ranked, params
         # The columns of the `depth` ranked rows only (not of every match ranked): joined by id.
@@ -251,6 +326,8 @@ _STAND_INS: dict[str, Any] = {
     "vector": "\x00vector",
     "model_name": "\x00model",
     "query_text": "\x00tsquery",
+    "lexemes": ["\x00lexemes"],
+    "rows": -7.25e300,
 }
 
 
@@ -262,9 +339,9 @@ class _Template:
 
 
 def _shape(q: SearchQuery) -> SearchQuery:
-    """What of `q` the SQL depends on: its filters (not the text, k, weights or text mode:
-    the tsquery is a value, the depth and the columns are given)."""
-    return replace(q, text="", k=1, vector_weight=None, text_weight=None, rrf_k=1, text_match="all")
+    """What of `q` the SQL depends on: its filters and text mode (not the text, k or weights:
+    the tsquery or lexemes are a value, the depth and the columns are given)."""
+    return replace(q, text="", k=1, vector_weight=None, text_weight=None, rrf_k=1)
 
 
 @lru_cache(maxsize=512)
@@ -278,6 +355,8 @@ def _template(
         )
     else:
         sql, params = spec._text_sql(stand["spirit_id"], shape, stand["query_text"], depth, columns)
+        if shape.text_match == "any" and stand["query_text"] in params:
+            raise AssertionError(f"{kind} text: a tsquery where lexemes were expected")
     slots = tuple(
         (position, name)
         for position, param in enumerate(params)

@@ -64,7 +64,9 @@ class SearchQuery:
     vector_weight: float | None = None
     text_weight: float | None = None
     rrf_k: int = RRF_K
-    text_match: str = "all"  # chosen by `make eval`: a precise text list helps the fusion
+    # "any": BM25 over the query's words (kinds.Kind._bm25_sql), made for questions; "all":
+    # web-search syntax, every word ("quoted phrases", -not, or). Chosen by `make eval`.
+    text_match: str = "any"
 
     def validated(self) -> SearchQuery:
         """This query with times made aware (naive = UTC); ValidationFailed naming each field."""

@@ -21,6 +21,7 @@ caller's teams).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count
 
 from elephantasm.ai.embeddings import Embedder, get_embedder
 from elephantasm.models import TEXT_SEARCH_CONFIG
@@ -83,21 +85,59 @@ def resolve_weights(spirit: Spirit, query: SearchQuery) -> Weights:
 
 def text_query(text: str, match: str) -> str:
     """The tsquery (as text) for `text`: `all` is websearch_to_tsquery('english', text) (every
-    word, "quoted phrases", -negation, or); `any` is the same words' lexemes joined by OR, so a
-    paraphrase sharing some words still matches (ts_rank_cd ranks more matched words higher).
-    Empty when the text has no searchable word (only stop words)."""
-    with connection.cursor() as cursor:
-        if match == "all":
+    word, "quoted phrases", -negation, or); `any` is the text's lexemes joined by OR (BM25 ranks
+    the texts holding any of them: `query_lexemes`). Empty when the text has no searchable word
+    (only stop words)."""
+    if match == "all":
+        with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT websearch_to_tsquery(%s::regconfig, %s)::text",
                 [TEXT_SEARCH_CONFIG, text],
             )
             return cursor.fetchone()[0] or ""
+    return " | ".join(query_lexemes(text))
+
+
+def query_lexemes(text: str) -> list[str]:
+    """The text's distinct lexemes (stop words dropped, words stemmed: the text search
+    configuration's), each quoted as a tsquery operand."""
+    with connection.cursor() as cursor:
         cursor.execute(
             "SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s))", [TEXT_SEARCH_CONFIG, text]
         )
         lexemes = cursor.fetchone()[0] or []
-    return " | ".join(_quoted(lexeme) for lexeme in lexemes)
+    return [_quoted(lexeme) for lexeme in lexemes]
+
+
+# How many rows each kind of a spirit has (BM25's document count), kept a while per process:
+# counting costs milliseconds at 100,000 rows, and the IDF barely moves with it.
+ROW_COUNTS_SECONDS = 300.0
+_row_counts: dict[Any, tuple[float, dict[str, int]]] = {}
+
+
+def row_counts(spirit_id: Any) -> dict[str, int]:
+    """Live rows per kind of the spirit (events, memories, knowledge, lessons), as of at most
+    ROW_COUNTS_SECONDS ago."""
+    now = time.monotonic()
+    cached = _row_counts.get(spirit_id)
+    if cached is not None and now - cached[0] < ROW_COUNTS_SECONDS:
+        return cached[1]
+    parts = [
+        spec.model._base_manager.filter(spirit_id=spirit_id, deleted_at__isnull=True)
+        .values("spirit_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+        .query.sql_with_params()
+        for spec in KIND_SPECS.values()
+    ]
+    sql = "SELECT " + ", ".join(f"coalesce(({part}), 0)" for part, _ in parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [p for _, params in parts for p in params])
+        counts = dict(zip(KIND_SPECS, cursor.fetchone(), strict=True))
+    if len(_row_counts) > 10_000:
+        _row_counts.clear()
+    _row_counts[spirit_id] = (now, counts)
+    return counts
 
 
 def _quoted(lexeme: str) -> str:
@@ -194,12 +234,18 @@ def candidate_lists(
     if not depths:
         return lists
     if weights.text > 0:
-        lists.text_query = text_query(query.text, query.text_match)
+        if query.text_match == "any":
+            lexemes = query_lexemes(query.text)
+            lists.text_query, terms = " | ".join(lexemes), lexemes
+            counts = row_counts(spirit.pk) if lexemes else {}
+        else:
+            lists.text_query = terms = text_query(query.text, query.text_match)
+            counts = {}
         if lists.text_query:
             lists.text = run_together(
                 [
                     KIND_SPECS[kind].text_query(
-                        spirit.pk, query, lists.text_query, depth, columns.get(kind, ())
+                        spirit.pk, query, terms, depth, columns.get(kind, ()), counts.get(kind, 0)
                     )
                     for kind, depth in depths.items()
                 ],

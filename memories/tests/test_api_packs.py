@@ -38,10 +38,11 @@ def test_post_compiles_and_keeps_a_pack(api, spirit):
     assert set(body["budget"]) == {
         "identity",
         "session",
-        "pending",
+        "past",
         "knowledge",
         "lessons",
         "memories",
+        "pending",
     }
     assert ContextPack.objects.get(pk=body["id"]).text == body["text"]
 

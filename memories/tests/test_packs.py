@@ -82,12 +82,14 @@ def test_a_pack_has_every_layer_in_order_and_only_what_an_agent_should_see(world
     assert [line.split("] ", 1)[1] for line in texts(pack, "memories")] == [
         "We planned a trip to the Azores."
     ]
-    positions = [pack.text.index(HEADINGS[layer]) for layer in LAYERS]
+    present = [layer for layer in LAYERS if HEADINGS[layer] in pack.text]
+    assert present == [layer for layer in LAYERS if layer != "past"]  # past: only with a query
+    positions = [pack.text.index(HEADINGS[layer]) for layer in present]
     assert positions == sorted(positions)
     assert pack.token_count == count_tokens(pack.text) <= 4000
     assert (
         sum(item.tokens for item in pack.items)
-        + sum(count_tokens(HEADINGS[layer]) for layer in LAYERS)
+        + sum(count_tokens(HEADINGS[layer]) for layer in present)
         == pack.token_count
     )
 
@@ -132,9 +134,12 @@ def test_unused_tokens_flow_to_the_next_layers(spirit):
 
     pack = compile_pack(spirit, PackRequest(max_tokens=1000))
 
-    # No identity, session, pending, knowledge or lessons: memories get all of it.
-    expected = sum(int(shares[layer] * 1000) for layer in LAYERS)
+    # No identity, session, past, knowledge or lessons: memories get all of theirs, and what
+    # memories leave flows to the pending events, the last layer.
+    before = LAYERS[: LAYERS.index("memories") + 1]
+    expected = sum(int(shares[layer] * 1000) for layer in before)
     assert pack.budget["memories"]["allotted"] == expected
+    assert pack.budget["pending"]["allotted"] == 1000 - pack.budget["memories"]["used"]
     assert len(texts(pack, "memories")) == 1
 
 
@@ -184,7 +189,11 @@ def test_with_a_query_the_relevant_memory_and_fact_come_first(spirit):
     first_fact = next(i for i in pack.items if i.layer == "knowledge")
     assert "green tea" in first_memory.line and "green tea" in first_fact.line
     assert first_memory.reasons["similarity"] == 1.0
-    assert first_memory.reasons["vector_rank"] == 1
+    # Ranks are across kinds (the fact may be nearer): the memory is the nearest memory.
+    other_memories = [i for i in pack.items if i.layer == "memories" and i is not first_memory]
+    assert all(
+        first_memory.reasons["vector_rank"] < i.reasons["vector_rank"] for i in other_memories
+    )
 
 
 def test_presets_differ_in_weights_and_shares(world):

@@ -175,16 +175,24 @@ def test_a_query_of_stop_words_only_skips_the_text_list(spirit):
     assert all(h.reasons.text_rank is None for h in result.hits)
 
 
-def test_the_text_list_ranks_only_the_newest_matches_past_the_cap(spirit, monkeypatch):
-    monkeypatch.setattr(kinds, "TEXT_RANK_CAP", 2)
+@pytest.mark.parametrize(("match", "cap"), [("all", "TEXT_RANK_CAP"), ("any", "BM25_CAP")])
+def test_the_text_list_ranks_only_the_newest_matches_past_the_cap(spirit, monkeypatch, match, cap):
+    monkeypatch.setattr(kinds, cap, 2)
     kinds._template.cache_clear()  # the cap is compiled into the cached SQL
-    # The oldest says "marmalade" three times (the best ts_rank_cd), the two newest once.
+    # The oldest says "marmalade" three times and is the shortest, the two newest once.
     oldest = memory(spirit, "marmalade marmalade marmalade", created_at=T0)
     newer = [
         memory(spirit, f"marmalade note {n}", created_at=T0 + timedelta(days=n)) for n in (1, 2)
     ]
     try:
-        result = find(spirit, "marmalade", kinds=("memories",), text_weight=1, vector_weight=0)
+        result = find(
+            spirit,
+            "marmalade",
+            kinds=("memories",),
+            text_weight=1,
+            vector_weight=0,
+            text_match=match,
+        )
     finally:
         kinds._template.cache_clear()
 

@@ -110,9 +110,10 @@ class SearchSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     rrf_k = StrictIntegerField(required=False, default=RRF_K, min_value=1, max_value=RRF_K_MAX)
     text_match = TextMatchField(
         required=False,
-        default="all",
-        help_text='all (default): web-search syntax, every word ("phrases", -not, or); '
-        "any: a text matches with any of the query's words (ranked by how many).",
+        default="any",
+        help_text="any (default): texts holding any of the query's words, ranked by BM25 (rarer "
+        'and more words first; stop words ignored); all: web-search syntax, every word ("phrases", '
+        "-not, or), ranked by ts_rank_cd.",
     )
 
 
