@@ -5,7 +5,7 @@ events (user and assistant messages, tool calls with JSON arguments, tool result
 system notes) through the service, then runs the Cortex on them in this process exactly as an
 "enrich" task does (`pipeline.cortex.enrich_events`, ENRICH_TASK_CHUNK ids per call): summary,
 importance, one embed call per batch and one bulk UPDATE. Then M stale memories are embedded as an
-"embed" task does (`pipeline.embedding.embed_stale`). The embedder uses EMBEDDING_THREADS
+"embed" task does (`pipeline.embedding.embed_stale`). The embedder uses EMBEDDING_BATCH_THREADS
 onnxruntime threads, as a worker would; the model load is timed apart (once per worker process).
 """
 
@@ -93,7 +93,7 @@ def realistic_event(i: int) -> dict:
 def bench_enrichment(spirit, events: int = 2000, memories: int = 500) -> list[dict]:
     from django.conf import settings
 
-    from elephantasm.ai.embeddings import get_embedder
+    from elephantasm.ai.embeddings import get_batch_embedder
     from events.services import ItemStatus, events_bulk_create
     from memories.models import Memory
     from pipeline import cortex
@@ -106,7 +106,7 @@ def bench_enrichment(spirit, events: int = 2000, memories: int = 500) -> list[di
         ids += [str(r.id) for r in results if r.status == ItemStatus.CREATED]
 
     started = time.perf_counter()
-    embedder = get_embedder()
+    embedder = get_batch_embedder()
     embedder.embed(["warm up"])
     load_seconds = time.perf_counter() - started
 
@@ -130,7 +130,7 @@ def bench_enrichment(spirit, events: int = 2000, memories: int = 500) -> list[di
     embed_seconds = time.perf_counter() - started
     assert embedded == memories, (embedded, memories)
 
-    threads = settings.EMBEDDING_THREADS
+    threads = settings.EMBEDDING_BATCH_THREADS
     return [
         {
             "case": f"enrich events (Cortex, {chunk}/task)",
@@ -153,7 +153,7 @@ def report(rows: list[dict]) -> str:
     *cases, info = rows
     lines = [
         f"Enrichment + embedding, one worker process: {info['model']}, "
-        f"EMBEDDING_THREADS={info['threads']} (onnxruntime intra-op threads)",
+        f"EMBEDDING_BATCH_THREADS={info['threads']} (onnxruntime intra-op threads)",
         f"{'case':<44} {'rows':>7} {'seconds':>8} {'rows/s':>10}",
         "-" * 72,
     ]

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from elephantasm.ai.embeddings import embed_by_length, get_embedder, vector_text
+from elephantasm.ai.embeddings import embed_by_length, get_batch_embedder, vector_text
 from elephantasm.ai.tokens import count_tokens_many
 from elephantasm.text import ELLIPSIS, squash, truncate_words
 from events.models import Event, EventEmbedding, EventType
@@ -183,7 +183,7 @@ def enrich_events(*, event_ids: Iterable[UUID | str], batch_size: int = 256) -> 
     meta_summary and importance_score are kept; no audit entries (derived fields).
     """
     ids = list(dict.fromkeys(str(i) for i in event_ids))
-    embedder = get_embedder()
+    embedder = get_batch_embedder()
     done = 0
     for start in range(0, len(ids), batch_size):
         done += _enrich_batch(ids[start : start + batch_size], embedder)
@@ -279,5 +279,5 @@ def events_mark_for_reembedding(*, everything: bool = False) -> int:
     of them with `everything`), so the Cortex embeds them again. Returns how many."""
     qs = Event.objects.all()
     if not everything:
-        qs = qs.filter(Q(vector__isnull=True) | ~Q(vector__model=get_embedder().model_name))
+        qs = qs.filter(Q(vector__isnull=True) | ~Q(vector__model=get_batch_embedder().model_name))
     return qs.update(enriched_at=None)

@@ -16,7 +16,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.db.models import Q
 
-from elephantasm.ai.embeddings import embed_by_length, get_embedder
+from elephantasm.ai.embeddings import embed_by_length, get_batch_embedder
 from memories.models import Knowledge, Lesson, Memory
 
 # The text embedded for each model, from these fields in this order (empty ones skipped).
@@ -53,7 +53,7 @@ def embed_stale(
     *, model: type[models.Model], ids: Iterable[UUID | str] | None = None, batch_size: int = 64
 ) -> int:
     """Embed the stale rows of `model` (among `ids`, or all of them); returns how many."""
-    embedder = get_embedder()
+    embedder = get_batch_embedder()
     done = 0
     if ids is not None:
         wanted = list(dict.fromkeys(str(i) for i in ids))
@@ -104,6 +104,6 @@ def mark_for_reembedding(*, model: type[models.Model], everything: bool = False)
         qs = qs.filter(
             Q(embedding_stale=True)
             | Q(embedding__isnull=True)
-            | ~Q(embedding_model=get_embedder().model_name)
+            | ~Q(embedding_model=get_batch_embedder().model_name)
         )
     return qs.update(embedding_stale=True)

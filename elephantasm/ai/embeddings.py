@@ -124,8 +124,20 @@ def vector_text(vector: Sequence[float]) -> str:
 
 @cache
 def get_embedder() -> Embedder:
-    """The configured embedder, built once per process (loading the model takes ~0.5 s)."""
+    """The configured embedder, built once per process (loading the model takes ~0.5 s): the one
+    that embeds queries."""
     return import_string(settings.EMBEDDING_PROVIDER)()
+
+
+@cache
+def get_batch_embedder() -> Embedder:
+    """The embedder of background batches (the Cortex, stale memories): the offline model with
+    EMBEDDING_BATCH_THREADS threads (the same model and vectors as `get_embedder()`'s); any
+    other provider is `get_embedder()` itself."""
+    provider = import_string(settings.EMBEDDING_PROVIDER)
+    if provider is MiniLMEmbedder:
+        return MiniLMEmbedder(threads=settings.EMBEDDING_BATCH_THREADS)
+    return get_embedder()
 
 
 class OpenAIEmbedder:

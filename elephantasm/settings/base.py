@@ -185,10 +185,12 @@ SPECTACULAR_SETTINGS = {
 # --- Models (embeddings, language model) ---------------------------------------------------------
 # The default embedder runs offline: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, 384 dimensions.
 EMBEDDING_PROVIDER = env("EMBEDDING_PROVIDER", default="elephantasm.ai.embeddings.MiniLMEmbedder")
-# onnxruntime threads per process (it would take every core otherwise): 2 makes one worker embed
-# ~1.8x faster on a 2-core machine (bench/run.py --case ingest); lower it when several worker
-# processes share the cores.
-EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", default=2)
+# onnxruntime threads per process (it would take every core otherwise). EMBEDDING_THREADS embeds
+# queries (one short text: a second thread made packs slower, docs/benchmarks.md);
+# EMBEDDING_BATCH_THREADS the Cortex's and the embed tasks' batches (2 make one worker ~1.8x
+# faster on 2 cores, bench/run.py --case ingest; lower it when several workers share the cores).
+EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", default=1)
+EMBEDDING_BATCH_THREADS = env.int("EMBEDDING_BATCH_THREADS", default=2)
 # Event ids per enrichment task when a bulk ingest enqueues its events (queue "enrich").
 ENRICH_TASK_CHUNK = env.int("ENRICH_TASK_CHUNK", default=200)
 # The enrichment sweep: at most this many pending events per run, only those older than the

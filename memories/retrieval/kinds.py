@@ -47,9 +47,9 @@ TEXT_RANK_NORMALIZATION = 0
 # 94 ms to rank in full, 22 ms to count (measured: bench/retrieval.py). Past this many matches
 # the text list carries little signal and the vector list decides.
 TEXT_RANK_CAP = 1000
-# BM25 (text_match "any", the default): at most this many rows per query word, the newest
-# (`Kind._bm25_sql`), and its constants (Robertson's usual ones).
-BM25_CAP = 200
+# BM25 (text_match "any", the default): at most this many rows per query word (`Kind._bm25_sql`),
+# and its constants (Robertson's usual ones).
+BM25_CAP = 300
 BM25_K1 = 1.2
 BM25_B = 0.75
 ARCHIVED_MEMORY = (MemoryStatus.ARCHIVED, MemoryStatus.SUPERSEDED)
@@ -257,10 +257,12 @@ class Kind:
 
     def _bm25_sql(self, spirit_id: UUID, q: SearchQuery, depth: int) -> SqlPart:
         """BM25 over the query's lexemes (stop words are none: the text search configuration
-        drops them). Per lexeme, the BM25_CAP newest rows holding it (a lateral scan of the GIN
-        index each): a row with a rare word is always a candidate, a word in most rows brings
-        only its newest. Its document frequency is its count there (exact below the cap; a word
-        at the cap is common and weighs little anyway). A row scores, for each lexeme it holds,
+        drops them). Per lexeme, at most BM25_CAP rows holding it, the first the GIN index scan
+        finds (unordered: the scan stops there, so a word in thousands of rows costs no more
+        than the cap; measured in bench/retrieval.py): a row with a rare word is always a
+        candidate, a common word brings a sample. Its document frequency is its count there
+        (exact below the cap; a word at the cap is common and weighs little). A row scores, for
+        each lexeme it holds,
 
             idf · (k1 + 1) / (1 + k1 · (1 - b + b · length / mean length)),
             idf = ln(1 + (rows - df + 0.5) / (df + 0.5))
@@ -275,7 +277,7 @@ class Kind:
                 TsMatch(document, RawSQL("lexemes.lexeme", (), output_field=SearchQueryField()))
             )
             .annotate(item_id=F("pk"), document=document)
-            .order_by("-created_at")
+            .order_by()
             .values_list("item_id", "document")[:BM25_CAP]
         )
         sql, params = per_lexeme.query.sql_with_params()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import override_settings
@@ -25,7 +25,7 @@ from memories.packs.layers import HEADINGS
 from memories.packs.scoring import recency, score
 from memories.retrieval import SearchQuery, search
 from memories.services.identity import identity_revise
-from pipeline import embedding, flow
+from pipeline import cortex, embedding, flow
 from teams.actors import Actor
 
 from .factories import KnowledgeFactory, LessonFactory, MemoryFactory
@@ -290,3 +290,95 @@ def test_a_pack_never_holds_an_expired_memory(spirit, query):
     assert [line.split("] ", 1)[1] for line in texts(pack, "memories")] == [
         "The Azores trip is in May."
     ]
+
+
+# --- The past layer: relevant events, dated, with the turn they need ----------------------------
+
+
+def _turns(spirit, session: str, at, turns: list[tuple[str, str]]):
+    events = [
+        EventFactory(
+            spirit=spirit,
+            session_id=session,
+            author=author,
+            content=text,
+            occurred_at=at + timedelta(minutes=n),
+        )
+        for n, (author, text) in enumerate(turns)
+    ]
+    cortex.enrich_events(event_ids=[e.pk for e in events])
+    return events
+
+
+@pytest.fixture
+def chat(spirit):
+    may = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
+    june = datetime(2023, 6, 20, 18, 0, tzinfo=UTC)
+    first = _turns(
+        spirit,
+        "s1",
+        may,
+        [
+            ("Caroline", "I went to an LGBTQ support group yesterday and it was powerful."),
+            ("Melanie", "That's amazing, how did it feel?"),
+            ("Caroline", "Honestly freeing. The transgender stories really moved me."),
+        ],
+    )
+    second = _turns(
+        spirit,
+        "s2",
+        june,
+        [
+            ("Melanie", "Did you ever pick a name for the new puppy?"),
+            ("Caroline", "Biscuit!"),
+            ("Melanie", "I painted a sunset over the lake last weekend."),
+        ],
+    )
+    KnowledgeFactory(spirit=spirit, content="Caroline lived in Sweden.", valid_to=june)
+    return first, second
+
+
+def test_a_query_brings_the_relevant_past_events_dated(spirit, chat):
+    first, _ = chat
+
+    pack = compile_pack(
+        spirit, PackRequest(query="When did Caroline go to the support group?", max_tokens=1000)
+    )
+
+    past = texts(pack, "past")
+    assert past, pack.text
+    assert HEADINGS["past"] in pack.text
+    assert (
+        "[8 May 2023] Caroline: I went to an LGBTQ support group yesterday and it was powerful."
+        in "\n".join(past)
+    )
+    assert "Sweden" not in pack.text  # closed knowledge is left out
+    item = next(i for i in pack.items if i.layer == "past" and i.id == str(first[0].pk))
+    assert item.reasons["occurred_at"].startswith("2023-05-08")
+    assert item.reasons["vector_rank"] and item.reasons["text_rank"]
+
+
+def test_a_short_reply_brings_the_turn_before_and_a_question_the_turn_after(spirit, chat):
+
+    pack = compile_pack(spirit, PackRequest(query="puppy name", max_tokens=1000))
+
+    lines = "\n".join(texts(pack, "past")).splitlines()
+    asked = "[20 June 2023] Melanie: Did you ever pick a name for the new puppy?"
+    answered = "[20 June 2023] Caroline: Biscuit!"
+    assert asked in lines and answered in lines
+    assert lines.index(asked) + 1 == lines.index(answered)  # in time order
+    assert lines.count(answered) == 1  # shown once, as a hit or as a neighbour
+
+
+def test_past_lines_are_whole_where_the_budget_allows_and_short_where_it_does_not(spirit):
+    at = datetime(2023, 3, 1, 9, 0, tzinfo=UTC)
+    long_text = "Our trip to Kyoto was wonderful. " + "We walked and ate and talked. " * 40
+    [event] = _turns(spirit, "s1", at, [("Dana", long_text)])
+    event.refresh_from_db()
+
+    roomy = compile_pack(spirit, PackRequest(query="trip to Kyoto", max_tokens=2000))
+    tight = compile_pack(spirit, PackRequest(query="trip to Kyoto", max_tokens=120))
+
+    assert texts(roomy, "past") == [f"[1 March 2023] Dana: {' '.join(long_text.split())}"]
+    assert texts(tight, "past") == [f"[1 March 2023] Dana: {event.meta_summary}"]
+    assert tight.token_count <= 120

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import numpy as np
 import pytest
@@ -175,9 +176,8 @@ def test_a_query_of_stop_words_only_skips_the_text_list(spirit):
     assert all(h.reasons.text_rank is None for h in result.hits)
 
 
-@pytest.mark.parametrize(("match", "cap"), [("all", "TEXT_RANK_CAP"), ("any", "BM25_CAP")])
-def test_the_text_list_ranks_only_the_newest_matches_past_the_cap(spirit, monkeypatch, match, cap):
-    monkeypatch.setattr(kinds, cap, 2)
+def test_the_text_list_ranks_only_the_newest_matches_past_the_cap(spirit, monkeypatch):
+    monkeypatch.setattr(kinds, "TEXT_RANK_CAP", 2)
     kinds._template.cache_clear()  # the cap is compiled into the cached SQL
     # The oldest says "marmalade" three times and is the shortest, the two newest once.
     oldest = memory(spirit, "marmalade marmalade marmalade", created_at=T0)
@@ -191,13 +191,30 @@ def test_the_text_list_ranks_only_the_newest_matches_past_the_cap(spirit, monkey
             kinds=("memories",),
             text_weight=1,
             vector_weight=0,
-            text_match=match,
+            text_match="all",
         )
     finally:
         kinds._template.cache_clear()
 
     assert set(ids(result)) == {m.pk for m in newer}
     assert oldest.pk not in ids(result)
+
+
+def test_bm25_takes_at_most_the_cap_per_word_and_every_row_of_a_rarer_word(spirit, monkeypatch):
+    monkeypatch.setattr(kinds, "BM25_CAP", 3)
+    kinds._template.cache_clear()  # the cap is compiled into the cached SQL
+    common = [memory(spirit, f"coffee break {n}") for n in range(6)]
+    both = memory(spirit, "coffee with the astronomer")
+    try:
+        result = find(
+            spirit, "coffee astronomer", kinds=("memories",), text_weight=1, vector_weight=0, k=20
+        )
+    finally:
+        kinds._template.cache_clear()
+
+    found = ids(result)
+    assert found[0] == both.pk  # the rare word always brings its rows
+    assert len(set(found) & {m.pk for m in common}) <= 3  # the common word: its cap
 
 
 def test_a_compiled_query_shape_serves_every_spirit_with_its_own_values(team):
@@ -544,3 +561,66 @@ def test_an_expired_memory_is_never_found_even_before_a_dream_archives_it(spirit
     for text_match in ("all", "any"):
         found = find(spirit, "passport", kinds=("memories",), k=10, text_match=text_match)
         assert set(ids(found)) == {kept.pk, later.pk}
+
+
+# --- BM25 (text_match "any", the default) and one ranking across kinds ---------------------------
+
+
+def test_the_default_text_list_ranks_a_question_by_its_rarer_words(spirit):
+    """A natural question rarely has every word in one text: BM25 finds the texts holding some
+    of them, the rarer words weighing most (stop words ignored)."""
+    for n in range(8):
+        event(spirit, f"I went to the market with a friend, day {n}.", embed=False)
+    answer = event(spirit, "We finally adopted a beagle puppy called Biscuit!", embed=False)
+
+    result = find(spirit, "What breed is the puppy we adopted?", kinds=("events",), vector_weight=0)
+
+    assert result.query.text_match == "any"
+    assert ids(result)[0] == answer.pk  # it lacks "breed", and still comes first
+    assert result.text_query == "'adopt' | 'breed' | 'puppi'"
+
+
+def test_bm25_prefers_the_rarer_word_and_the_shorter_text(spirit):
+    common = [event(spirit, f"coffee talk number {n}", embed=False) for n in range(6)]
+    rare = event(spirit, "a note about the telescope", embed=False)
+    long_rare = event(
+        spirit, "a telescope, " + " ".join(f"filler{n}" for n in range(40)), embed=False
+    )
+
+    result = find(spirit, "coffee telescope", kinds=("events",), vector_weight=0)
+
+    order = ids(result)
+    assert order[:2] == [rare.pk, long_rare.pk]  # the rare word first, the shorter text first
+    assert set(order[2:]) == {e.pk for e in common}
+    scores = [h.reasons.text_score for h in result.hits]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[2]
+
+
+def test_ranks_are_counted_across_kinds_so_a_poor_match_never_ties_a_good_one(spirit):
+    """The best of each kind used to share rank 1; now the vector and text lists are each one
+    list over every kind."""
+    good = event(spirit, "My daughter Lena starts school in Lisbon in September.")
+    poor = lesson(spirit, "Prefer tabs over spaces in Makefiles.")
+
+    result = find(spirit, "When does Lena start school?", text_match="any")
+
+    by_id = {h.id: h for h in result.hits}
+    assert ids(result)[0] == good.pk
+    assert by_id[good.pk].reasons.vector_rank == 1 and by_id[good.pk].reasons.text_rank == 1
+    assert by_id[poor.pk].reasons.vector_rank == 2  # not 1 in a list of its own
+    assert by_id[good.pk].score > by_id[poor.pk].score
+
+
+def test_fuse_ranks_every_kind_in_one_list():
+    a, b, c = (UUID(int=n + 1) for n in range(3))
+    fused = fuse(
+        {"events": [(a, 0.2)], "lessons": [(b, 0.9)]},
+        {"events": [(a, 5.0)], "knowledge": [(c, 1.0)]},
+        Weights(vector=0.5, text=0.5, rrf_k=60),
+    )
+
+    reasons = {f.id: f.reasons for f in fused}
+    assert (reasons[a].vector_rank, reasons[a].text_rank) == (1, 1)
+    assert (reasons[b].vector_rank, reasons[b].text_rank) == (2, None)
+    assert (reasons[c].vector_rank, reasons[c].text_rank) == (None, 2)
+    assert fused[0].id == a

@@ -37,7 +37,7 @@ class CountingEmbedder:
 @pytest.fixture
 def counting(monkeypatch):
     embedder = CountingEmbedder()
-    monkeypatch.setattr(cortex, "get_embedder", lambda: embedder)
+    monkeypatch.setattr(cortex, "get_batch_embedder", lambda: embedder)
     return embedder
 
 
