@@ -14,11 +14,21 @@ from spirits.models import Spirit
 
 
 def content_search_vector() -> models.Func:
-    """`to_tsvector('english', content)`: events keep no stored tsvector (ingest stays lean);
-    full-text search on events uses this expression, which the GIN index repeats exactly."""
+    """`to_tsvector('english', author || ' ' || content)`: events keep no stored tsvector (ingest
+    stays lean); full-text search on events uses this expression, which the GIN index repeats
+    exactly. The author is in it: "what did Caroline say about..." finds Caroline's turns (an
+    immutable `||`, as an index expression must be)."""
+    text = models.Func(
+        models.F("author"),
+        Value(" "),
+        models.F("content"),
+        template="(%(expressions)s)",
+        arg_joiner=" || ",
+        output_field=models.TextField(),
+    )
     return models.Func(
         SearchConfig(TEXT_SEARCH_CONFIG),
-        models.F("content"),
+        text,
         function="to_tsvector",
         output_field=SearchVectorField(),
     )

@@ -37,7 +37,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 # Every queue a task may be routed to; docker-compose.yml's worker consumes the same list
 # (elephantasm/tests/test_docker_compose.py checks both against the queues named in the code).
-WORKER_QUEUES = ("default", "maintenance", "enrich", "embed", "synthesis", "dream", "webhooks")
+WORKER_QUEUES = ("enrich", "embed", "webhooks", "default", "maintenance", "synthesis", "dream")
 BEAT_SCHEDULE_FILE = BASE_DIR / ".data" / "celerybeat-schedule"
 STOP_TIMEOUT = 10.0
 READY_TIMEOUT = 30.0

@@ -233,8 +233,12 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers a task not acknowledged within this many seconds (a worker killed mid-task).
+# A worker takes its queues in the order it consumes them (WORKER_QUEUES: enrich first), not in
+# turn: new events become searchable by vector within seconds of a bulk ingest while synthesis,
+# extraction and dreams wait (they read events, not their vectors).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "queue_order_strategy": "priority",
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # The queue of every task, by name (tasks are sent by name: elephantasm.queueing, pipeline.flow).
@@ -259,8 +263,9 @@ CELERY_TASK_ROUTES = {
     "memories.tasks.apply_retention": {"queue": "maintenance"},
     "teams.webhooks.sweep": {"queue": "maintenance"},
 }
-# Every queue the project's tasks use (a worker of `make run` and docker compose consumes them all).
-WORKER_QUEUES = ("default", "maintenance", "enrich", "embed", "synthesis", "dream", "webhooks")
+# Every queue the project's tasks use (a worker of `make run` and docker compose consumes them
+# all), in the order a worker takes them (see CELERY_BROKER_TRANSPORT_OPTIONS).
+WORKER_QUEUES = ("enrich", "embed", "webhooks", "default", "maintenance", "synthesis", "dream")
 # Synthesis (events -> memories): ingest triggers one run per spirit this many seconds after the
 # first event of a burst; a run takes at most this many pending events (a full one enqueues more).
 SYNTHESIS_DEBOUNCE_SECONDS = env.int("SYNTHESIS_DEBOUNCE_SECONDS", default=30)

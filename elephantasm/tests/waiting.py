@@ -11,11 +11,13 @@ from elephantasm import celery_app
 
 
 @contextmanager
-def real_worker(queue: str):
-    """A real worker (solo pool, in this process) consuming only `queue`, on the real Redis
-    broker, for the length of the `with` block; it finishes its current task on exit."""
+def real_worker(queue: str | list[str]):
+    """A real worker (solo pool, in this process) consuming only `queue` (or these queues, in
+    this order), on the real Redis broker, for the length of the `with` block; it finishes its
+    current task on exit."""
+    queues = [queue] if isinstance(queue, str) else list(queue)
     with start_worker(
-        celery_app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=30
+        celery_app, pool="solo", perform_ping_check=False, queues=queues, shutdown_timeout=30
     ) as worker:
         yield worker
 

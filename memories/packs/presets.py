@@ -66,11 +66,11 @@ PRESETS: dict[str, Preset] = {
         shares={
             "identity": 0.10,
             "session": 0.30,
-            "past": 0.25,
+            "past": 0.35,
             "knowledge": 0.10,
             "lessons": 0.05,
-            "memories": 0.10,
-            "pending": 0.10,
+            "memories": 0.05,
+            "pending": 0.05,
         },
     ),
     "focused": Preset(
@@ -96,10 +96,10 @@ PRESETS: dict[str, Preset] = {
         shares={
             "identity": 0.10,
             "session": 0.10,
-            "past": 0.30,
+            "past": 0.40,
             "knowledge": 0.20,
             "lessons": 0.05,
-            "memories": 0.20,
+            "memories": 0.10,
             "pending": 0.05,
         },
     ),

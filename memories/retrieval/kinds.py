@@ -52,6 +52,9 @@ TEXT_RANK_CAP = 1000
 BM25_CAP = 300
 BM25_K1 = 1.2
 BM25_B = 0.75
+# A text matches when the IDFs of the words it holds sum to this at least: a word in ~47% of the
+# rows or more does not reach it alone.
+BM25_MIN_IDF = 0.1
 ARCHIVED_MEMORY = (MemoryStatus.ARCHIVED, MemoryStatus.SUPERSEDED)
 
 
@@ -208,17 +211,25 @@ class Kind:
         self,
         spirit_id: UUID,
         q: SearchQuery,
-        query_text: str | list[str],
+        query_text: str | tuple[list[str], list[str], list[float]],
         depth: int,
         columns: Columns = (),
         rows: float = 0.0,
     ) -> SqlPart:
         """The `depth` best rows for the text query, as (id, score, kind, *columns) rows.
-        `text_match` "any": `query_text` is the query's lexemes and the score BM25's (see
+        `text_match` "any": `query_text` is (the lexemes to scan, the common ones, their
+        estimated document frequencies: `statistics.split_words`) and the score BM25's (see
         `_bm25_sql`; `rows`: how many rows the kind has, for the IDF); "all": a tsquery and
         the score `ts_rank_cd` among the TEXT_RANK_CAP newest rows matching it."""
         if q.text_match == "any":
-            values = {"spirit_id": spirit_id, "lexemes": list(query_text), "rows": float(rows)}
+            scanned, common, frequencies = query_text
+            values = {
+                "spirit_id": spirit_id,
+                "lexemes": list(scanned),
+                "common": list(common),
+                "common_df": [float(f) for f in frequencies],
+                "rows": float(rows),
+            }
         else:
             values = {"spirit_id": spirit_id, "query_text": query_text}
         return _filled(_template(self.name, "text", _shape(q), depth, columns), values)
@@ -257,15 +268,21 @@ class Kind:
 
     def _bm25_sql(self, spirit_id: UUID, q: SearchQuery, depth: int) -> SqlPart:
         """BM25 over the query's lexemes (stop words are none: the text search configuration
-        drops them). Per lexeme, at most BM25_CAP rows holding it, the first the GIN index scan
-        finds (unordered: the scan stops there, so a word in thousands of rows costs no more
-        than the cap; measured in bench/retrieval.py): a row with a rare word is always a
-        candidate, a common word brings a sample. Its document frequency is its count there
-        (exact below the cap; a word at the cap is common and weighs little). A row scores, for
-        each lexeme it holds,
+        drops them). Per lexeme scanned, at most BM25_CAP rows holding it, the first the GIN
+        index scan finds (unordered): a row with a rare word is always a candidate. Its document
+        frequency is its count there (exact below the cap; a word at the cap is common and
+        weighs little). A word too common to scan (`statistics`) brings no candidates; it
+        counts for those the others bring, with its estimated frequency. A candidate scores,
+        for each lexeme it holds,
 
             idf · (k1 + 1) / (1 + k1 · (1 - b + b · length / mean length)),
-            idf = ln(1 + (rows - df + 0.5) / (df + 0.5))
+            idf = max(0, ln((n - df + 0.5) / (df + 0.5))),
+            n = max(rows, 2 · the largest df) + 2
+
+        (Robertson's IDF: a word in half the rows tells nothing, as a speaker's name in a chat
+        of two; a row whose words weigh under BM25_MIN_IDF in all is no match. The 2 more rows
+        keep a word of a spirit's only text findable. `rows` may be minutes old: n is never
+        under twice the commonest word's df, so a stale count nulls that word at most.)
 
         (a term frequency of 1: short texts; `length(tsvector)` counts distinct lexemes, the
         mean over the candidates), so a text matching more and rarer words ranks higher,
@@ -285,18 +302,32 @@ class Kind:
             "WITH matches AS (SELECT lexemes.word, m.item_id, m.document "  # noqa: S608
             "FROM (SELECT word, word::tsquery AS lexeme FROM unnest(%s::text[]) AS words(word)) "
             f"AS lexemes, LATERAL ({sql}) AS m), "
-            "frequencies AS (SELECT word, count(*) AS df FROM matches GROUP BY word), "
-            "lengths AS (SELECT greatest(avg(length(document)), 1) AS mean_length FROM "
-            "(SELECT DISTINCT ON (item_id) item_id, document FROM matches) AS rows_) "
-            "SELECT matches.item_id, sum("
-            "ln(1 + (greatest(%s::float8, frequencies.df) - frequencies.df + 0.5) "
-            "/ (frequencies.df + 0.5)) "
+            "frequencies AS (SELECT word, count(*)::float8 AS df FROM matches GROUP BY word "
+            "UNION ALL SELECT word, df FROM unnest(%s::text[], %s::float8[]) AS common(word, df)), "
+            "candidates AS (SELECT DISTINCT ON (item_id) item_id, document FROM matches), "
+            "lengths AS (SELECT greatest(avg(length(document)), 1) AS mean_length "
+            "FROM candidates), "
+            "population AS (SELECT greatest(%s::float8, 2 * max(df)) + 2 AS n "
+            "FROM frequencies), "
+            "weights AS (SELECT word, greatest(0, "
+            "ln((population.n - df + 0.5) / (df + 0.5))) AS idf FROM frequencies, population) "
+            "SELECT candidates.item_id, sum(weights.idf "
             f"* {BM25_K1 + 1:.3f} / (1 + {BM25_K1:.3f} * ({1 - BM25_B:.3f} + {BM25_B:.3f} "
-            "* length(matches.document) / lengths.mean_length))) AS text_score, %s AS kind "
-            "FROM matches JOIN frequencies ON frequencies.word = matches.word, lengths "
-            f"GROUP BY matches.item_id ORDER BY text_score DESC, matches.item_id LIMIT {depth:d}"
+            "* length(candidates.document) / lengths.mean_length))) AS text_score, %s AS kind "
+            "FROM candidates JOIN weights "
+            "ON candidates.document @@ weights.word::tsquery, lengths "
+            f"GROUP BY candidates.item_id HAVING sum(weights.idf) >= {BM25_MIN_IDF:.3f} "
+            f"ORDER BY text_score DESC, candidates.item_id LIMIT {depth:d}"
         )
-        return ranked, [_STAND_INS["lexemes"], *params, _STAND_INS["rows"], self.name]
+        stand = _STAND_INS
+        return ranked, [
+            stand["lexemes"],
+            *params,
+            stand["common"],
+            stand["common_df"],
+            stand["rows"],
+            self.name,
+        ]
 
     def _with_columns(self, ranked: str, params: list, columns: Columns) -> SqlPart:
         if not columns:
@@ -329,6 +360,8 @@ _STAND_INS: dict[str, Any] = {
     "model_name": "\x00model",
     "query_text": "\x00tsquery",
     "lexemes": ["\x00lexemes"],
+    "common": ["\x00common"],
+    "common_df": [-7.5e300],
     "rows": -7.25e300,
 }
 

@@ -21,7 +21,6 @@ caller's teams).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -29,12 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
 
 from elephantasm.ai.embeddings import Embedder, get_embedder
 from elephantasm.models import TEXT_SEARCH_CONFIG
 from spirits.models import Spirit
 
+from . import statistics
 from .fusion import Fused, Weights, fuse
 from .hits import SearchHit, load_hits
 from .kinds import KIND_SPECS, Columns, SqlPart, query_vector, run_together
@@ -98,46 +97,15 @@ def text_query(text: str, match: str) -> str:
     return " | ".join(query_lexemes(text))
 
 
-def query_lexemes(text: str) -> list[str]:
+def query_lexemes(text: str) -> dict[str, str]:
     """The text's distinct lexemes (stop words dropped, words stemmed: the text search
-    configuration's), each quoted as a tsquery operand."""
+    configuration's), each quoted as a tsquery operand -> the bare lexeme."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s))", [TEXT_SEARCH_CONFIG, text]
         )
         lexemes = cursor.fetchone()[0] or []
-    return [_quoted(lexeme) for lexeme in lexemes]
-
-
-# How many rows each kind of a spirit has (BM25's document count), kept a while per process:
-# counting costs milliseconds at 100,000 rows, and the IDF barely moves with it.
-ROW_COUNTS_SECONDS = 300.0
-_row_counts: dict[Any, tuple[float, dict[str, int]]] = {}
-
-
-def row_counts(spirit_id: Any) -> dict[str, int]:
-    """Live rows per kind of the spirit (events, memories, knowledge, lessons), as of at most
-    ROW_COUNTS_SECONDS ago."""
-    now = time.monotonic()
-    cached = _row_counts.get(spirit_id)
-    if cached is not None and now - cached[0] < ROW_COUNTS_SECONDS:
-        return cached[1]
-    parts = [
-        spec.model._base_manager.filter(spirit_id=spirit_id, deleted_at__isnull=True)
-        .values("spirit_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-        .query.sql_with_params()
-        for spec in KIND_SPECS.values()
-    ]
-    sql = "SELECT " + ", ".join(f"coalesce(({part}), 0)" for part, _ in parts)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [p for _, params in parts for p in params])
-        counts = dict(zip(KIND_SPECS, cursor.fetchone(), strict=True))
-    if len(_row_counts) > 10_000:
-        _row_counts.clear()
-    _row_counts[spirit_id] = (now, counts)
-    return counts
+    return {_quoted(lexeme): lexeme for lexeme in lexemes}
 
 
 def _quoted(lexeme: str) -> str:
@@ -235,17 +203,25 @@ def candidate_lists(
         return lists
     if weights.text > 0:
         if query.text_match == "any":
-            lexemes = query_lexemes(query.text)
-            lists.text_query, terms = " | ".join(lexemes), lexemes
-            counts = row_counts(spirit.pk) if lexemes else {}
+            words = query_lexemes(query.text)
+            lists.text_query = " | ".join(words)
+            counts = statistics.row_counts(spirit.pk) if words else {}
+            terms = {
+                kind: statistics.split_words(kind, words, counts.get(kind, 0)) for kind in depths
+            }
         else:
-            lists.text_query = terms = text_query(query.text, query.text_match)
-            counts = {}
+            lists.text_query = text_query(query.text, query.text_match)
+            terms, counts = dict.fromkeys(depths, lists.text_query), {}
         if lists.text_query:
             lists.text = run_together(
                 [
                     KIND_SPECS[kind].text_query(
-                        spirit.pk, query, terms, depth, columns.get(kind, ()), counts.get(kind, 0)
+                        spirit.pk,
+                        query,
+                        terms[kind],
+                        depth,
+                        columns.get(kind, ()),
+                        counts.get(kind, 0),
                     )
                     for kind, depth in depths.items()
                 ],
