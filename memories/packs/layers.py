@@ -41,6 +41,7 @@ from ..retrieval.search import (
     candidate_lists,
     resolve_weights,
 )
+from .dates import resolve as resolve_dates
 from .scoring import DEFAULT_IMPORTANCE, recency, usable_weights, weighted
 
 # A line's content in full up to this many characters (then cut on a word); its summary is the
@@ -144,8 +145,10 @@ def speaker(event: Event) -> str:
 
 def _event_item(layer: str, event: Event) -> Item:
     when = f"{day(event.occurred_at)}, {event.occurred_at.strftime('%H:%M')}"
-    line = f"[{when}] {speaker(event)}: {_clip(event.content)}"
-    short = f"[{when}] {speaker(event)}: {event.meta_summary}" if event.meta_summary else ""
+    content = resolve_dates(_clip(event.content), event.occurred_at)
+    line = f"[{when}] {speaker(event)}: {content}"
+    summary = resolve_dates(event.meta_summary, event.occurred_at)
+    short = f"[{when}] {speaker(event)}: {summary}" if event.meta_summary else ""
     return Item(
         layer=layer,
         kind="event",

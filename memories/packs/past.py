@@ -2,7 +2,8 @@
 
 Retrieval (layers.Retrieval) finds the events with the other kinds, across all sessions and
 times; here they become lines an agent can answer from, "[8 May 2023] Caroline: ...", best match
-first (the compiler renders the chosen ones in time order). A hit that does not stand alone
+first (the compiler renders the chosen ones in time order), relative dates resolved ("yesterday
+[7 May 2023]": `dates`). A hit that does not stand alone
 brings its neighbouring turn of the same session:
 - a short one (a reply: "yes, a beagle!") the turn before it;
 - a question the turn after it (the answer).
@@ -20,6 +21,7 @@ from events.models import Event
 from spirits.models import Spirit
 
 from ..retrieval.fusion import Fused
+from . import dates
 from .layers import EVENT_LINE_FIELDS, Item, _clip, _short, day, speaker
 
 # A hit of at most this many words is a reply that needs the turn before it.
@@ -47,12 +49,13 @@ _NEIGHBOURS = f"""
 
 
 def line(event: Event) -> str:
-    return f"[{day(event.occurred_at)}] {speaker(event)}: {_clip(event.content)}"
+    content = dates.resolve(_clip(event.content), event.occurred_at)
+    return f"[{day(event.occurred_at)}] {speaker(event)}: {content}"
 
 
 def _summary_line(event: Event) -> str:
-    summary = event.meta_summary or event.content
-    return f"[{day(event.occurred_at)}] {speaker(event)}: {_clip(summary)}"
+    summary = dates.resolve(_clip(event.meta_summary or event.content), event.occurred_at)
+    return f"[{day(event.occurred_at)}] {speaker(event)}: {summary}"
 
 
 def _wants(event: Event) -> tuple[bool, bool]:
