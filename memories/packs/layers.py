@@ -8,6 +8,7 @@ retired; memories active or decaying (not archived, superseded or disputed).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -202,9 +203,16 @@ def _plain_line(content: str, summary: str, moment: datetime) -> tuple[str, str]
     return f"- {_clip(content)}", ""
 
 
+# A text that says its own date ("On 4 December 2026: ...", as synthesis writes them).
+_DATED = re.compile(r"On \d{1,2} [A-Z][a-z]+ \d{4}\b")
+
+
 def _memory_line(content: str, summary: str, moment: datetime) -> tuple[str, str]:
-    line = f"- [{day(moment)}] {_clip(content)}"
-    return line, _short(line, f"- [{day(moment)}] {summary}" if summary else "")
+    def dated(text: str) -> str:
+        return f"- {text}" if _DATED.match(text) else f"- [{day(moment)}] {text}"
+
+    line = dated(_clip(content))
+    return line, _short(line, dated(summary) if summary else "")
 
 
 def _float(value: float) -> Cast:

@@ -3,8 +3,9 @@
 Retrieval (layers.Retrieval) finds the events with the other kinds, across all sessions and
 times; here they become lines an agent can answer from, "[8 May 2023] Caroline: ...", best match
 first (the compiler renders the chosen ones in time order), relative dates resolved ("yesterday
-[7 May 2023]": `dates`). A hit that does not stand alone
-brings its neighbouring turn of the same session:
+[7 May 2023]": `dates`). An event found by its vector alone counts from a similarity of
+PAST_MIN_SIMILARITY. A hit that does not stand alone brings its neighbouring turn of the same
+session:
 - a short one (a reply: "yes, a beagle!") the turn before it;
 - a question the turn after it (the answer).
 An event shown once is not shown again, as a hit or as a neighbour. The short form of an item
@@ -26,6 +27,9 @@ from .layers import EVENT_LINE_FIELDS, Item, _clip, _short, day, speaker
 
 # A hit of at most this many words is a reply that needs the turn before it.
 SHORT_REPLY_WORDS = 12
+# An event found only by its vector is relevant from this cosine similarity on (all-MiniLM-L6-v2:
+# a question and the turn that answers it are ~0.3-0.7 apart, unrelated chat under ~0.15).
+PAST_MIN_SIMILARITY = 0.2
 
 _NEIGHBOURS = f"""
     SELECT hit.id, 'before', near.id FROM {Event._meta.db_table} AS hit
@@ -46,6 +50,13 @@ _NEIGHBOURS = f"""
     ) AS near ON true
     WHERE hit.id = ANY(%s)
 """  # noqa: S608 - the table name is the model's, the ids a parameter
+
+
+def _relevant(hit: Fused) -> bool:
+    """A text match, or a vector at least PAST_MIN_SIMILARITY near: what is only the least far
+    of a few unrelated events is no relevant past."""
+    reasons = hit.reasons
+    return reasons.text_rank is not None or (reasons.vector_similarity or 0) >= PAST_MIN_SIMILARITY
 
 
 def line(event: Event) -> str:
@@ -80,7 +91,9 @@ def past_items(
 ) -> list[Item]:
     """The past layer's items, best first: at most `limit` hits among `candidates` (event id
     -> (fused hit, its row or None when gone)), each with the neighbours it needs."""
-    ranked = [(pk, hit) for pk, (hit, row) in candidates.items() if row is not None]
+    ranked = [
+        (pk, hit) for pk, (hit, row) in candidates.items() if row is not None and _relevant(hit)
+    ]
     ranked.sort(key=lambda pair: -pair[1].score)
     ranked = ranked[:limit]
     if not ranked:

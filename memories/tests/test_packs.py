@@ -382,3 +382,23 @@ def test_past_lines_are_whole_where_the_budget_allows_and_short_where_it_does_no
     assert texts(roomy, "past") == [f"[1 March 2023] Dana: {' '.join(long_text.split())}"]
     assert texts(tight, "past") == [f"[1 March 2023] Dana: {event.meta_summary}"]
     assert tight.token_count <= 120
+
+
+def test_the_past_layer_leaves_out_what_is_neither_matched_nor_near(spirit, chat):
+    pack = compile_pack(spirit, PackRequest(query="quantum chromodynamics", max_tokens=1000))
+
+    assert texts(pack, "past") == []  # the nearest of unrelated chat is not relevant
+
+
+def test_a_memory_that_says_its_own_date_is_not_dated_twice(spirit):
+    MemoryFactory(spirit=spirit, content="On 4 December 2026: Ada lives in Lisbon.")
+    MemoryFactory(
+        spirit=spirit, content="Ada likes green tea.", time_end=datetime(2023, 5, 8, tzinfo=UTC)
+    )
+
+    pack = compile_pack(spirit, PackRequest(max_tokens=1000))
+
+    assert sorted(texts(pack, "memories")) == [
+        "- On 4 December 2026: Ada lives in Lisbon.",
+        "- [8 May 2023] Ada likes green tea.",
+    ]
