@@ -1,8 +1,9 @@
 """The Cortex: enrich events after ingest, offline and deterministically.
 
 For each event: a `meta_summary` when it has none (extractive), an `importance_score` when it has
-none (rule-based, see `importance`), its `token_count` (kept from ingest, counted when 0), and an
-embedding of summary + content with the configured embedder, stored with the model's name; then
+none (rule-based, see `importance`), its `token_count` (kept from ingest, counted when 0), its
+`context` (the start of the turn before it in its session, searched by text with it), and an
+embedding of `embedding_text` with the configured embedder, stored with the model's name; then
 `enriched_at`. An event counts as done when it has `enriched_at` and an embedding of the current
 model, so running twice (a redelivered task, the sweep racing ingest) does nothing the second time.
 Marking an event for re-enrichment = clearing its `enriched_at` (`manage.py reembed` does that);
@@ -27,6 +28,8 @@ from elephantasm.text import ELLIPSIS, squash, truncate_words
 from events.models import Event, EventEmbedding, EventType
 
 SUMMARY_CHARS = 200
+# How much of the turn before an event its `context` keeps (searched by text with it).
+CONTEXT_CHARS = 300
 EXCERPT_CHARS = 120
 # A sentence ends at . ! or ? followed by a space (or the end); "e.g. x" splits too: fine here.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -200,6 +203,7 @@ def _enrich_batch(ids: Sequence[str], embedder) -> int:
             "id",
             "event_type",
             "author",
+            "session_id",
             "content",
             "meta_summary",
             "metadata",
@@ -220,9 +224,32 @@ def _enrich_batch(ids: Sequence[str], embedder) -> int:
             event.meta_summary = summarize(event)
         if event.importance_score is None:
             event.importance_score = importance(event)
+    contexts = _previous_turns(events)
+    for event in events:
+        event.context = contexts.get(event.pk, "")
     vectors = embed_by_length(embedder, [embedding_text(e) for e in events])
     _write_enrichment(events, vectors, embedder.model_name)
     return len(events)
+
+
+# The turn before each event in its session (by occurred_at, then arrival), in one query.
+_PREVIOUS = f"""
+    SELECT hit.id, left(before.content, %s) FROM {Event._meta.db_table} AS hit
+    JOIN LATERAL (
+        SELECT e.content FROM {Event._meta.db_table} AS e
+        WHERE e.spirit_id = hit.spirit_id AND e.session_id = hit.session_id
+          AND e.deleted_at IS NULL AND (e.occurred_at, e.arrival) < (hit.occurred_at, hit.arrival)
+        ORDER BY e.occurred_at DESC, e.arrival DESC LIMIT 1
+    ) AS before ON true
+    WHERE hit.id = ANY(%s) AND hit.session_id <> ''
+"""  # noqa: S608 - the table name is the model's, the values parameters
+
+
+def _previous_turns(events: list[Event]) -> dict:
+    """Event id -> the first CONTEXT_CHARS characters of the turn before it in its session."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PREVIOUS, [CONTEXT_CHARS, [e.pk for e in events]])
+        return {event_id: squash(text) for event_id, text in cursor.fetchall()}
 
 
 # One statement per table for the whole batch, the values as arrays (Django's bulk_update writes
@@ -230,9 +257,9 @@ def _enrich_batch(ids: Sequence[str], embedder) -> int:
 _UPDATE_EVENTS = f"""
     UPDATE {Event._meta.db_table} AS e
     SET meta_summary = v.summary, importance_score = v.importance, token_count = v.tokens,
-        enriched_at = %s
-    FROM unnest(%s::uuid[], %s::text[], %s::float8[], %s::int[])
-        AS v(id, summary, importance, tokens)
+        context = v.context, enriched_at = %s
+    FROM unnest(%s::uuid[], %s::text[], %s::float8[], %s::int[], %s::text[])
+        AS v(id, summary, importance, tokens, context)
     WHERE e.id = v.id
 """  # noqa: S608 - table names from the models, every value a parameter
 _UPSERT_EMBEDDINGS = f"""
@@ -256,6 +283,7 @@ def _write_enrichment(events: list[Event], vectors: list[list[float]], model_nam
                 [e.meta_summary for e in events],
                 [e.importance_score for e in events],
                 [e.token_count for e in events],
+                [e.context for e in events],
             ],
         )
         cursor.execute(

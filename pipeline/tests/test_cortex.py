@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.contrib.postgres.search import SearchQuery
 from django.utils import timezone
 
 from elephantasm.ai.embeddings import get_embedder
-from events.models import Event, EventEmbedding, EventType
+from events.models import Event, EventEmbedding, EventType, content_search_vector
 from events.tests.factories import EventFactory
 from pipeline import cortex
 
@@ -205,9 +208,9 @@ def test_enrichment_runs_in_batches_with_one_embed_call_and_few_queries_each(
 ):
     events = EventFactory.create_batch(5, spirit=spirit)
 
-    # Per batch: savepoint, SELECT ... FOR UPDATE, one UPDATE of the events, one upsert of their
-    # vectors, release.
-    with django_assert_max_num_queries(3 * 5):
+    # Per batch: savepoint, SELECT ... FOR UPDATE, the turns before them, one UPDATE of the
+    # events, one upsert of their vectors, release.
+    with django_assert_max_num_queries(3 * 6):
         done = cortex.enrich_events(event_ids=[e.pk for e in events], batch_size=2)
 
     assert done == 5
@@ -233,3 +236,32 @@ def test_the_api_shows_when_an_event_was_enriched(api, spirit):
     assert api.get(f"/api/v1/events/{event.pk}/").json()["enriched_at"] is None
     cortex.enrich_events(event_ids=[event.pk])
     assert api.get(f"/api/v1/events/{event.pk}/").json()["enriched_at"] is not None
+
+
+@pytest.mark.django_db
+def test_an_event_keeps_the_start_of_the_turn_before_it_and_is_found_by_its_words(spirit):
+    at = timezone.now()
+    question = EventFactory(
+        spirit=spirit, session_id="s", content="Did you name the puppy?", occurred_at=at
+    )
+    reply = EventFactory(
+        spirit=spirit, session_id="s", content="Biscuit!", occurred_at=at + timedelta(minutes=1)
+    )
+    alone = EventFactory(spirit=spirit, session_id="", content="No session here.")
+    other = EventFactory(
+        spirit=spirit, session_id="t", content="Elsewhere.", occurred_at=at + timedelta(minutes=2)
+    )
+
+    cortex.enrich_events(event_ids=[question.pk, reply.pk, alone.pk, other.pk])
+
+    contexts = dict(Event.objects.filter(spirit=spirit).values_list("pk", "context"))
+    assert contexts == {
+        question.pk: "",
+        reply.pk: "Did you name the puppy?",
+        alone.pk: "",
+        other.pk: "",  # another session's turns are not its context
+    }
+    found = Event.objects.annotate(document=content_search_vector()).filter(
+        document=SearchQuery("puppy", config="english")
+    )
+    assert set(found.values_list("pk", flat=True)) == {question.pk, reply.pk}
