@@ -23,7 +23,7 @@ from spirits.models import Spirit
 from teams.actors import Actor
 
 from ..models import ContextPack
-from . import layers, past
+from . import identity, layers, past
 from .presets import DEFAULT_PRESET, LAYERS, LIMIT_MAX, PRESETS, TIME_ORDERED, WEIGHT_NAMES
 
 MAX_TOKENS_MIN = 64
@@ -170,7 +170,7 @@ def compile_pack(
 
     retrieval = layers.Retrieval(spirit, query, limits) if query else None  # embeds meanwhile
     items_by_layer = {
-        "identity": layers.identity_items(spirit)[: limits["identity"]],
+        "identity": identity.identity_items(spirit)[: limits["identity"]],
         "session": layers.session_items(spirit, session_id, limits["session"]),
         "pending": layers.pending_items(spirit, session_id, limits["pending"]),
     }

@@ -1,9 +1,11 @@
-"""The candidates of each layer of a pack, as rendered lines with their scores and reasons.
+"""The candidates of each layer of a pack, as rendered lines with their scores and reasons
+(the identity's in `identity`, the past events' in `past`).
 
-With a query, knowledge, lessons and memories come from hybrid retrieval (one embedding of the
-query for all three kinds); without one, from the spirit's most confident / most important and
-newest items. Only what an agent should see: live rows; knowledge currently valid; lessons not
-retired; memories active or decaying (not archived, superseded or disputed).
+With a query, past events, knowledge, lessons and memories come from hybrid retrieval (one
+embedding of the query for all four kinds); without one, knowledge, lessons and memories come
+from the spirit's most confident / most important and newest items. Only what an agent should
+see: live rows; knowledge currently valid; lessons not retired; memories active or decaying (not
+archived, superseded or disputed).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from spirits.models import Spirit
 
 from ..models import (
     UNEXPIRED,
-    Identity,
     Knowledge,
     Lesson,
     LessonStatus,
@@ -86,54 +87,6 @@ def day(moment: datetime) -> str:
 def _short(full: str, short: str) -> str:
     """`short` when it is shorter than `full`, else "" (no short form)."""
     return short if short and len(short) < len(full) else ""
-
-
-# --- Identity ------------------------------------------------------------------------------------
-
-
-def identity_items(spirit: Spirit) -> list[Item]:
-    """One item per non-empty section of the identity document, in document order."""
-    identity = Identity.objects.filter(spirit=spirit).only("document").first()
-    if identity is None:
-        return []
-    doc = identity.document
-    sections: list[tuple[str, str]] = []
-    if doc.get("essence"):
-        sections.append(("essence", f"Essence: {doc['essence']}"))
-    if doc.get("purpose"):
-        sections.append(("purpose", f"Purpose: {doc['purpose']}"))
-    if doc.get("principles"):
-        sections.append(
-            ("principles", "Principles:\n" + "\n".join(f"- {p}" for p in doc["principles"]))
-        )
-    if doc.get("values"):
-        values = "; ".join(
-            v["name"] + (f" ({v['description']})" if v.get("description") else "")
-            for v in doc["values"]
-        )
-        sections.append(("values", f"Values: {values}"))
-    style = doc.get("communication_style") or {}
-    if style:
-        parts = [
-            f"{k}: {style[k]}" for k in ("tone", "verbosity", "formality", "notes") if style.get(k)
-        ]
-        sections.append(("communication_style", "Communication style: " + ", ".join(parts)))
-    if doc.get("relationships"):
-        lines = [
-            f"- {r['name']}"
-            + (f" ({r['kind']})" if r.get("kind") else "")
-            + (f": {r['notes']}" if r.get("notes") else "")
-            for r in doc["relationships"]
-        ]
-        sections.append(("relationships", "Relationships:\n" + "\n".join(lines)))
-    arc = doc.get("current_arc") or {}
-    if arc.get("title") or arc.get("description"):
-        text = " — ".join(t for t in (arc.get("title"), arc.get("description")) if t)
-        sections.append(("current_arc", f"Current arc: {text}"))
-    return [
-        Item(layer="identity", kind="identity", id=name, line=line, reasons={"section": name})
-        for name, line in sections
-    ]
 
 
 # --- Events --------------------------------------------------------------------------------------

@@ -1,12 +1,12 @@
-"""Per kind: which rows a search may see, and its two candidate lists (vector and text).
+"""Per kind: its two candidate lists (vector and text), over the rows its filters let a search
+see (`filters`).
 
-Candidates are (id, measure) pairs: cosine distance for the vector list, `ts_rank_cd` for the
-text list, which ranks the TEXT_RANK_CAP newest matches. Both are SQL parts (`SqlPart`: the
-ORM builds the filters) that `run_together` reads in one statement, with any extra columns a
-caller asks for (`Columns`: the pack compiler reads its items so). Only live rows of the
-spirit; memories without `include_archived` skip archived and superseded ones, lessons retired
-ones, knowledge everything closed (`valid_to` set). Vectors of another embedding model than the
-query's are not comparable and are skipped.
+Candidates are (id, measure) pairs: cosine distance for the vector list; for the text list, the
+BM25 score (`Kind._bm25_sql`, the default) or, with web-search syntax, `ts_rank_cd` among the
+TEXT_RANK_CAP newest matches. Both are SQL parts (`SqlPart`: the ORM builds the filters) that
+`run_together` reads in one statement, with any extra columns a caller asks for (`Columns`: the
+pack compiler reads its items so). Vectors of another embedding model than the query's are not
+comparable and are skipped.
 """
 
 from __future__ import annotations
@@ -19,25 +19,22 @@ from uuid import UUID
 
 from django.contrib.postgres.search import SearchQueryField
 from django.db import connection, models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Coalesce
-from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.db.models.functions import Cast
 from pgvector import Vector
 from pgvector.django import CosineDistance
 
 from events.models import Event, EventEmbedding, content_search_vector
-from memories.models import (
-    UNEXPIRED,
-    Knowledge,
-    Lesson,
-    LessonStatus,
-    Memory,
-    MemoryEvent,
-    MemoryStatus,
-    MemoryTag,
-)
+from memories.models import Knowledge, Lesson, Memory
 
+from .filters import (
+    Filters,
+    event_filters,
+    knowledge_filters,
+    lesson_filters,
+    memory_filters,
+)
 from .query import SearchQuery
 
 # ts_rank_cd normalisation: 0 = none (a longer text with more matches ranks higher).
@@ -55,7 +52,6 @@ BM25_B = 0.75
 # A text matches when the IDFs of the words it holds sum to this at least: a word in ~47% of the
 # rows or more does not reach it alone.
 BM25_MIN_IDF = 0.1
-ARCHIVED_MEMORY = (MemoryStatus.ARCHIVED, MemoryStatus.SUPERSEDED)
 
 
 class TsMatch(models.Func):
@@ -69,77 +65,6 @@ class TsMatch(models.Func):
 def tsquery(text: str) -> Cast:
     """A tsquery given as text (already normalised lexemes: no dictionary applied again)."""
     return Cast(models.Value(text), output_field=SearchQueryField())
-
-
-Filters = list[Any]
-
-
-def event_filters(spirit_id: UUID, q: SearchQuery, prefix: str = "") -> Filters:
-    def f(**kw) -> Q:
-        return Q(**{prefix + key: value for key, value in kw.items()})
-
-    filters: Filters = [f(spirit_id=spirit_id), f(deleted_at__isnull=True)]
-    if q.types:
-        filters.append(f(event_type__in=q.types_of("events")))
-    if q.session_id is not None:
-        filters.append(f(session_id=q.session_id))
-    if q.occurred_after:
-        filters.append(f(occurred_at__gte=q.occurred_after))
-    if q.occurred_before:
-        filters.append(f(occurred_at__lte=q.occurred_before))
-    return filters
-
-
-def memory_filters(spirit_id: UUID, q: SearchQuery) -> Filters:
-    filters: Filters = [Q(spirit_id=spirit_id), Q(deleted_at__isnull=True), UNEXPIRED]
-    if q.types:
-        filters.append(Q(memory_type__in=q.types_of("memories")))
-    if q.tiers:
-        filters.append(Q(tier__in=q.tiers))
-    if q.statuses:
-        filters.append(Q(status__in=q.statuses_of("memories")))
-    elif not q.include_archived:
-        filters.append(~Q(status__in=ARCHIVED_MEMORY))
-    if q.tags:
-        filters.append(Exists(MemoryTag.objects.filter(memory=OuterRef("pk"), name__in=q.tags)))
-    if q.session_id is not None:
-        linked = MemoryEvent.objects.filter(memory=OuterRef("pk"), event__session_id=q.session_id)
-        filters.append(Exists(linked))
-    # A memory spans [time_start, time_end] (created_at when unknown): keep those overlapping.
-    if q.occurred_after:
-        end = Coalesce("time_end", "time_start", "created_at")
-        filters.append(GreaterThanOrEqual(end, q.occurred_after))
-    if q.occurred_before:
-        start = Coalesce("time_start", "time_end", "created_at")
-        filters.append(LessThanOrEqual(start, q.occurred_before))
-    return filters
-
-
-def _created_range(q: SearchQuery) -> Filters:
-    filters: Filters = []
-    if q.occurred_after:
-        filters.append(Q(created_at__gte=q.occurred_after))
-    if q.occurred_before:
-        filters.append(Q(created_at__lte=q.occurred_before))
-    return filters
-
-
-def knowledge_filters(spirit_id: UUID, q: SearchQuery) -> Filters:
-    filters: Filters = [Q(spirit_id=spirit_id), Q(deleted_at__isnull=True)]
-    if q.types:
-        filters.append(Q(knowledge_type__in=q.types_of("knowledge")))
-    if not q.include_archived:
-        filters.append(Q(valid_to__isnull=True))
-    return filters + _created_range(q)
-
-
-def lesson_filters(spirit_id: UUID, q: SearchQuery) -> Filters:
-    filters: Filters = [Q(spirit_id=spirit_id), Q(deleted_at__isnull=True)]
-    if q.statuses:
-        filters.append(Q(status__in=q.statuses_of("lessons")))
-    elif not q.include_archived:
-        filters.append(~Q(status=LessonStatus.RETIRED))
-    return filters + _created_range(q)
 
 
 SqlPart = tuple[str, list[Any]]
