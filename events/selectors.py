@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 
 from elephantasm.api.errors import NotFound
@@ -126,3 +127,35 @@ def spirit_stats(*, spirit: Spirit) -> SpiritStats:
         "first_activity_at": row["first_activity_at"],
         "last_activity_at": row["last_activity_at"],
     }
+
+
+# The turn just before ('before') or after ('after') each event in its session, in arrival order
+# (occurred_at, then arrival); events without a session have no neighbours.
+_NEIGHBOUR = """
+    SELECT hit.id, '{side}', near.id, near.content FROM {table} AS hit
+    JOIN LATERAL (
+        SELECT e.id, e.content FROM {table} AS e
+        WHERE e.spirit_id = hit.spirit_id AND e.session_id = hit.session_id
+          AND e.deleted_at IS NULL
+          AND (e.occurred_at, e.arrival) {compare} (hit.occurred_at, hit.arrival)
+        ORDER BY e.occurred_at {order}, e.arrival {order} LIMIT 1
+    ) AS near ON true
+    WHERE hit.id = ANY(%s) AND hit.session_id <> ''
+"""
+_NEIGHBOURS = " UNION ALL ".join(
+    _NEIGHBOUR.format(side=side, table=Event._meta.db_table, compare=compare, order=order)
+    for side, compare, order in (("before", "<", "DESC"), ("after", ">", "ASC"))
+)
+
+
+def neighbouring_turns(
+    *, before: Iterable = (), after: Iterable = ()
+) -> dict[tuple[Any, str], tuple[Any, str]]:
+    """(event id, "before" | "after") -> (id, content) of the turn just before the events of
+    `before` and just after those of `after`, in their sessions; one query."""
+    before, after = list(before), list(after)
+    if not before and not after:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_NEIGHBOURS, [before, after])
+        return {(hit, side): (near, content) for hit, side, near, content in cursor.fetchall()}

@@ -26,6 +26,7 @@ from elephantasm.ai.embeddings import embed_by_length, get_batch_embedder, vecto
 from elephantasm.ai.tokens import count_tokens_many
 from elephantasm.text import ELLIPSIS, squash, truncate_words
 from events.models import Event, EventEmbedding, EventType
+from events.selectors import neighbouring_turns
 
 SUMMARY_CHARS = 200
 # How much of the turn before an event its `context` keeps (searched by text with it).
@@ -232,24 +233,10 @@ def _enrich_batch(ids: Sequence[str], embedder) -> int:
     return len(events)
 
 
-# The turn before each event in its session (by occurred_at, then arrival), in one query.
-_PREVIOUS = f"""
-    SELECT hit.id, left(before.content, %s) FROM {Event._meta.db_table} AS hit
-    JOIN LATERAL (
-        SELECT e.content FROM {Event._meta.db_table} AS e
-        WHERE e.spirit_id = hit.spirit_id AND e.session_id = hit.session_id
-          AND e.deleted_at IS NULL AND (e.occurred_at, e.arrival) < (hit.occurred_at, hit.arrival)
-        ORDER BY e.occurred_at DESC, e.arrival DESC LIMIT 1
-    ) AS before ON true
-    WHERE hit.id = ANY(%s) AND hit.session_id <> ''
-"""  # noqa: S608 - the table name is the model's, the values parameters
-
-
 def _previous_turns(events: list[Event]) -> dict:
     """Event id -> the first CONTEXT_CHARS characters of the turn before it in its session."""
-    with connection.cursor() as cursor:
-        cursor.execute(_PREVIOUS, [CONTEXT_CHARS, [e.pk for e in events]])
-        return {event_id: squash(text) for event_id, text in cursor.fetchall()}
+    found = neighbouring_turns(before=[e.pk for e in events])
+    return {hit: squash(content[:CONTEXT_CHARS]) for (hit, _), (_, content) in found.items()}
 
 
 # One statement per table for the whole batch, the values as arrays (Django's bulk_update writes

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
-
 from events.models import Event
+from events.selectors import neighbouring_turns
 from spirits.models import Spirit
 
 from ..retrieval.fusion import Fused
@@ -30,26 +29,6 @@ SHORT_REPLY_WORDS = 12
 # An event found only by its vector is relevant from this cosine similarity on (all-MiniLM-L6-v2:
 # a question and the turn that answers it are ~0.3-0.7 apart, unrelated chat under ~0.15).
 PAST_MIN_SIMILARITY = 0.2
-
-_NEIGHBOURS = f"""
-    SELECT hit.id, 'before', near.id FROM {Event._meta.db_table} AS hit
-    JOIN LATERAL (
-        SELECT e.id FROM {Event._meta.db_table} AS e
-        WHERE e.spirit_id = hit.spirit_id AND e.session_id = hit.session_id
-          AND e.deleted_at IS NULL AND (e.occurred_at, e.arrival) < (hit.occurred_at, hit.arrival)
-        ORDER BY e.occurred_at DESC, e.arrival DESC LIMIT 1
-    ) AS near ON true
-    WHERE hit.id = ANY(%s)
-    UNION ALL
-    SELECT hit.id, 'after', near.id FROM {Event._meta.db_table} AS hit
-    JOIN LATERAL (
-        SELECT e.id FROM {Event._meta.db_table} AS e
-        WHERE e.spirit_id = hit.spirit_id AND e.session_id = hit.session_id
-          AND e.deleted_at IS NULL AND (e.occurred_at, e.arrival) > (hit.occurred_at, hit.arrival)
-        ORDER BY e.occurred_at, e.arrival LIMIT 1
-    ) AS near ON true
-    WHERE hit.id = ANY(%s)
-"""  # noqa: S608 - the table name is the model's, the ids a parameter
 
 
 def _relevant(hit: Fused) -> bool:
@@ -77,15 +56,6 @@ def _wants(event: Event) -> tuple[bool, bool]:
     return len(text.split()) <= SHORT_REPLY_WORDS, text.endswith("?")
 
 
-def _neighbours(before: list, after: list) -> dict[tuple[Any, str], Any]:
-    """(hit id, "before" / "after") -> the neighbouring event's id, in one query."""
-    if not before and not after:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(_NEIGHBOURS, [before, after])
-        return {(hit, side): near for hit, side, near in cursor.fetchall()}
-
-
 def past_items(
     spirit: Spirit, candidates: dict[Any, tuple[Fused, tuple | None]], limit: int
 ) -> list[Item]:
@@ -105,10 +75,13 @@ def past_items(
         )
     }
     wants = {pk: _wants(event) for pk, event in events.items()}
-    near = _neighbours(
-        [pk for pk, (before, _) in wants.items() if before],
-        [pk for pk, (_, after) in wants.items() if after],
-    )
+    near = {
+        key: near_id
+        for key, (near_id, _) in neighbouring_turns(
+            before=[pk for pk, (before, _) in wants.items() if before],
+            after=[pk for pk, (_, after) in wants.items() if after],
+        ).items()
+    }
     near_events = {
         e.pk: e
         for e in Event.objects.filter(pk__in=set(near.values()) - set(events)).only(

@@ -22,9 +22,9 @@ from django.db import connection, models
 from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
-from pgvector import Vector
 from pgvector.django import CosineDistance
 
+from elephantasm.ai.embeddings import vector_text
 from events.models import Event, EventEmbedding, content_search_vector
 from memories.models import Knowledge, Lesson, Memory
 
@@ -341,7 +341,7 @@ def _label(kind: str) -> models.Value:
 
 def query_vector(vector: list[float]) -> str:
     """The query vector in pgvector's text form, made once for every kind's query."""
-    return Vector(vector).to_text()
+    return vector_text(vector)
 
 
 def run_together(
