@@ -244,15 +244,15 @@ def evaluate(client, spirit, turns: dict, conversation: dict) -> list[dict]:
         evidence = set(question["evidence"])
         record = {"kind": question["kind"], "id": question["id"]}
         for mode, extra in MODES.items():
-            response = client.post(
-                f"/api/v1/spirits/{spirit.pk}/search/",
-                {"query": question["question"], "k": max(CUTOFFS), **extra},
-                format="json",
-            )
-            assert response.status_code == 200, response.content
-            found = [turns.get(hit["id"]) for hit in response.json()["results"]]
-            for k in CUTOFFS:
-                record[f"{mode}@{k}"] = float(evidence <= set(found[:k]))
+            for k in CUTOFFS:  # one search per cutoff: k sets how deep the lists go
+                response = client.post(
+                    f"/api/v1/spirits/{spirit.pk}/search/",
+                    {"query": question["question"], "k": k, **extra},
+                    format="json",
+                )
+                assert response.status_code == 200, response.content
+                found = {turns.get(hit["id"]) for hit in response.json()["results"]}
+                record[f"{mode}@{k}"] = float(evidence <= found)
         for tokens in PACK_TOKENS:
             response = client.post(
                 f"/api/v1/spirits/{spirit.pk}/pack/",

@@ -3,16 +3,20 @@
 1. The query is embedded with the configured embedder (skipped when the vector weight is 0),
    in a background thread while the text lists are read (measured: search p50 -2 ms, pack
    p50 -6 ms at 100,000 memories, bench/retrieval.py).
-2. Per kind, the `depth` best rows by `ts_rank_cd` for the text query (skipped when the text
-   weight is 0 or the query has no searchable word). Events not embedded yet are found here.
+2. Per kind, the `depth` best rows for the text query: BM25 over the query's words by default
+   (`text_match: any`), `ts_rank_cd` for web-search syntax (`all`); skipped when the text weight
+   is 0 or the query has no searchable word. Events not embedded yet are found here.
 3. Per kind, the `depth` nearest rows by cosine distance, with
    `hnsw.iterative_scan = relaxed_order`: the index scan goes on until enough rows pass the
    filters (one spirit among many, a status, a tag), so a filtered search still returns k rows.
    Each list of every kind is one statement (`candidate_lists`, which the pack compiler also
    uses for several kinds at once); the vector statement and its scan settings go in one
    round trip (`vector_lists`).
-4. Weighted reciprocal rank fusion (`fusion.fuse`); the k best are loaded and returned with
-   their reasons.
+4. Weighted reciprocal rank fusion (`fusion.fuse`) of one vector list and one text list across
+   kinds, each cut to `depth`, so a small kind whose every row is a candidate in both lists does
+   not outrank the best match of one list; then diversity by provenance
+   (`diversity.diversify`: a memory whose event is listed above it moves down); the k best are
+   loaded and returned with their reasons.
 
 The caller scopes: `spirit` must be one the caller may read (the API looks it up through the
 caller's teams).
@@ -34,6 +38,7 @@ from elephantasm.models import TEXT_SEARCH_CONFIG
 from spirits.models import Spirit
 
 from . import statistics
+from .diversity import diversify
 from .fusion import Fused, Weights, fuse
 from .hits import SearchHit, load_hits
 from .kinds import KIND_SPECS, Columns, SqlPart, query_vector, run_together
@@ -42,6 +47,8 @@ from .query import SearchQuery
 DEPTH_MIN = 20
 DEPTH_MAX = 200
 EF_SEARCH_MIN = 40
+# Diversity looks at the first DIVERSITY_WINDOW * k fused candidates (diversity.diversify).
+DIVERSITY_WINDOW = 3
 EF_SEARCH_MAX = 1000
 # Query embeddings run here, beside the SQL of the same request (several threads: other
 # requests of the process may embed at the same time). A forked child (a prefork worker, a
@@ -251,7 +258,11 @@ def search(spirit: Spirit, query: SearchQuery, *, embedder: Embedder | None = No
     depth = candidate_depth(query.k)
     embedding = QueryEmbedding(query.text, embedder) if weights.vector > 0 else None
     lists = candidate_lists(spirit, query, dict.fromkeys(kinds, depth), weights, embedding)
-    fused: list[Fused] = fuse(lists.vector, lists.text, weights)[: query.k]
+    fused: list[Fused] = diversify(
+        fuse(lists.vector, lists.text, weights, depth=depth),
+        query.k,
+        window=DIVERSITY_WINDOW * query.k,
+    )
     hits = [SearchHit(kind=f.kind, id=f.id, score=f.score, reasons=f.reasons) for f in fused]
     return SearchResult(
         query=query,

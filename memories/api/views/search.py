@@ -176,10 +176,12 @@ class SpiritSearchViewSet(TeamScopedViewSet):
     @extend_schema(
         summary="Hybrid search of a spirit's memory",
         description="Embeds the query, takes per kind the nearest items (pgvector HNSW, cosine) "
-        "and the best full-text matches (ts_rank_cd), and fuses both lists by weighted "
-        "reciprocal rank fusion: score = vector_weight / (rrf_k + vector_rank) + "
-        "text_weight / (rrf_k + text_rank). Ranks are within a kind. Each hit says why it "
-        "matched. A filter keeps only the kinds having its attribute.",
+        "and the best full-text matches (BM25 over the query's words; ts_rank_cd with "
+        "text_match 'all'), and fuses both lists by weighted reciprocal rank fusion: score = "
+        "vector_weight / (rrf_k + vector_rank) + text_weight / (rrf_k + text_rank). Ranks are "
+        "across kinds (one vector list, one text list). A memory, fact or lesson made from an "
+        "item listed above it moves down. Each hit says why it matched. A filter keeps only "
+        "the kinds having its attribute.",
         request=SearchSerializer,
         responses={200: SearchResponseSerializer, **ERRORS},
         examples=[EXAMPLE],
