@@ -85,53 +85,77 @@ def _heading_tokens() -> dict[str, int]:
 
 
 def _allot(items_by_layer, limits, shares, max_tokens) -> tuple[list[layers.Item], dict]:
-    """Choose each layer's items within its allotment (see presets' budget rules). Items are
-    counted (`item.tokens`) as the walk reaches them, a batch at a time: as many as the layer
-    can still take, so a scored layer's unused tail (it holds 2 x its limit) is not counted.
-    An item whose line does not fit is taken in its short form (`item.short`) if that fits;
-    an event already shown by an earlier layer is not shown again."""
-    headings = _heading_tokens()
-    chosen: list[layers.Item] = []
-    budget: dict[str, dict[str, int]] = {}
-    shown_events: set[str] = set()
+    """Choose each layer's items within its allotment (see presets' budget rules): the layers in
+    order, unused tokens flowing down; then what is left at the end goes back to the past layer
+    (the events most relevant to the query), which takes more of its items while they fit."""
+    allotment = _Allotment(items_by_layer, limits)
     carry = 0
     for layer in LAYERS:
-        allotted = int(shares[layer] * max_tokens) + carry
-        used = 0
-        taken: list[layers.Item] = []
-        items = [
-            i
-            for i in items_by_layer.get(layer, [])
-            if not (i.kind == "event" and i.id in shown_events)
-        ]
-        counted = 0
-        for position, item in enumerate(items):
-            if len(taken) >= limits[layer]:
-                break
-            if position == counted:
-                batch = items[counted : counted + limits[layer] - len(taken)]
-                for each, tokens in zip(
-                    batch, count_tokens_many([i.line for i in batch]), strict=True
-                ):
-                    each.tokens = tokens
-                counted += len(batch)
-            heading = 0 if taken else headings[layer]
-            if used + item.tokens + heading > allotted and item.short:
-                short_tokens = count_tokens(item.short)
-                if used + short_tokens + heading <= allotted:
-                    item.line, item.short, item.tokens = item.short, "", short_tokens
-            if used + item.tokens + heading <= allotted:
-                taken.append(item)
-                used += item.tokens + heading
-                if item.kind == "event":
-                    shown_events.add(item.id)
-                    shown_events.update(item.reasons.get("context", ()))
+        allotment.fill(layer, int(shares[layer] * max_tokens) + carry)
+        carry = allotment.left(layer)
+    if carry > 0:  # the past layer's own unused tokens are in it: they flowed down
+        allotment.fill("past", allotment.budget["past"]["used"] + carry)
+    chosen = []
+    for layer in LAYERS:
+        taken = allotment.taken[layer]
         if layer in TIME_ORDERED:  # gathered newest or best first, read oldest first
             taken.sort(key=lambda i: (i.at, i.id))
         chosen.extend(taken)
-        budget[layer] = {"allotted": allotted, "used": used}
-        carry = allotted - used
-    return chosen, budget
+    return chosen, allotment.budget
+
+
+class _Allotment:
+    """The items taken per layer and the tokens allotted and used. Items are counted
+    (`item.tokens`) as the walk reaches them, a batch at a time: as many as the layer can still
+    take, so a scored layer's unused tail (it holds 2 x its limit) is not counted. An item
+    whose line does not fit is taken in its short form (`item.short`) if that fits; an event
+    already shown by a layer is not shown again."""
+
+    def __init__(self, items_by_layer, limits):
+        self.items = items_by_layer
+        self.limits = limits
+        self.headings = _heading_tokens()
+        self.taken: dict[str, list[layers.Item]] = {layer: [] for layer in LAYERS}
+        self.budget: dict[str, dict[str, int]] = {}
+        self.shown_events: set[str] = set()
+        self.counted: set[int] = set()  # ids of the items counted
+
+    def left(self, layer: str) -> int:
+        return self.budget[layer]["allotted"] - self.budget[layer]["used"]
+
+    def fill(self, layer: str, allotted: int) -> None:
+        """Allot `layer` `allotted` tokens in all and take its next items while they fit."""
+        budget = self.budget.setdefault(layer, {"allotted": 0, "used": 0})
+        budget["allotted"] = allotted
+        taken, limit = self.taken[layer], self.limits[layer]
+        chosen = {id(i) for i in taken}
+        items = [
+            i
+            for i in self.items.get(layer, [])
+            if id(i) not in chosen and not (i.kind == "event" and i.id in self.shown_events)
+        ]
+        for position, item in enumerate(items):
+            if len(taken) >= limit:
+                break
+            if id(item) not in self.counted:
+                batch = [i for i in items[position : position + limit - len(taken)]]
+                batch = [i for i in batch if id(i) not in self.counted]
+                for each, count in zip(
+                    batch, count_tokens_many([i.line for i in batch]), strict=True
+                ):
+                    each.tokens = count
+                    self.counted.add(id(each))
+            heading = 0 if taken else self.headings[layer]
+            if budget["used"] + item.tokens + heading > budget["allotted"] and item.short:
+                short_tokens = count_tokens(item.short)
+                if budget["used"] + short_tokens + heading <= budget["allotted"]:
+                    item.line, item.short, item.tokens = item.short, "", short_tokens
+            if budget["used"] + item.tokens + heading <= budget["allotted"]:
+                taken.append(item)
+                budget["used"] += item.tokens + heading
+                if item.kind == "event":
+                    self.shown_events.add(item.id)
+                    self.shown_events.update(item.reasons.get("context", ()))
 
 
 def render(items: list[layers.Item]) -> str:

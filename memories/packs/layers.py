@@ -300,7 +300,9 @@ class Retrieval:
     def candidates(self) -> dict[str, dict[Any, tuple[Fused, tuple | None]]]:
         """Per layer, its best 2 x limit candidates (id -> (fused hit, its ROW_COLUMNS or None
         when the row is not live)): both lists of every kind read at once (two statements),
-        each list as deep as retrieval goes for k = limit (2 x limit, at least DEPTH_MIN)."""
+        each list as deep as retrieval goes for k = limit (2 x limit, at least DEPTH_MIN).
+        A knowledge item, lesson or memory is a candidate only if it ranks among the first
+        `depth` (the deepest layer's) of the vector or the text list across kinds."""
         by_layer: dict[str, dict[Any, tuple[Fused, tuple | None]]] = {layer: {} for layer in KINDS}
         if not self.depths:
             return by_layer
@@ -309,8 +311,16 @@ class Retrieval:
         lists = candidate_lists(
             self.spirit, self.query, self.depths, self.weights, self.embedding, columns
         )
+        # Knowledge, lessons and memories must rank among the first `depth` of either list
+        # across kinds (as a search would): a layer is not filled with what matches nothing.
+        ranked = {
+            (h.kind, h.id)
+            for h in fuse(lists.vector, lists.text, self.weights, depth=max(self.depths.values()))
+        }
         for hit in fuse(lists.vector, lists.text, self.weights):
             layer = kind_layer[hit.kind]
+            if layer != "past" and (hit.kind, hit.id) not in ranked:
+                continue
             if len(by_layer[layer]) < 2 * self.limits[layer]:
                 *values, live = lists.extra[hit.kind, hit.id]
                 by_layer[layer][hit.id] = (hit, tuple(values) if live else None)

@@ -13,7 +13,11 @@ Layers, in the order they are filled and rendered:
 Budget rules: each layer is allotted floor(share · max_tokens) tokens, plus whatever the layers
 before it left unused (unused tokens flow down the order: without a session its share goes to
 the relevant past events; without a query the past layer is empty and its share goes to
-knowledge, lessons, memories, and what is left to the pending events). A layer takes its items
+knowledge, lessons, memories, and what is left to the pending events); the tokens left after
+the last layer go back to the past layer, which takes more of its relevant events while they fit
+(up to its limit). With a query, knowledge, lessons and memories come only from what the search
+ranks among the first of its vector or text list across kinds: a layer is left short rather than
+filled with what matches nothing, and its tokens flow on. A layer takes its items
 in its own order (identity: document order; session and pending: newest first; the others: best
 first) while they fit: an item whose full line does not fit is taken in its short form (the
 summaries of its contents; a past event without its neighbours) if that fits; an item that does
