@@ -7,10 +7,12 @@ PYTEST_ARGS ?=
 
 .PHONY: install run test test-pgbouncer lint format bench eval migrate
 
-$(STAMP): pyproject.toml
+# The Python client and MCP server (sdk/) are installed too: their tests run in the suite.
+$(STAMP): pyproject.toml sdk/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e "./sdk[mcp]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -13,6 +13,8 @@ from . import health as health_checks
 from .api.errors import ErrorCode, error_body
 
 _SAFE_METHODS = ("GET", "HEAD")
+# The API served under /api/v1/; clients (elephantasm-client) compare it with theirs.
+API_VERSION = "v1"
 
 
 def _method_not_allowed(request) -> JsonResponse:
@@ -40,6 +42,7 @@ def root(request):
         {
             "name": "Elephantasm",
             "version": __version__,
+            "api_version": API_VERSION,
             "links": {name: request.build_absolute_uri(path) for name, path in links.items()},
         }
     )

@@ -33,13 +33,14 @@ def client():
     return Client()
 
 
-def test_root_links_to_api_docs_schema_admin_and_health(client):
+def test_root_names_the_api_version_and_links_to_api_docs_schema_admin_and_health(client):
     response = client.get("/")
 
     assert response.status_code == 200
     body = response.json()
     assert body["name"] == "Elephantasm"
     assert body["version"]
+    assert body["api_version"] == "v1"
     assert body["links"] == {
         "api": "http://testserver/api/v1/",
         "docs": "http://testserver/api/docs/",
