@@ -75,6 +75,7 @@ STOP = words(
     "noted nice hello hey thanks sorry suggest tell give show explain write help recommend "
     "ideas idea first last"
 )
+PRONOUNS = words("i you we they he she it that there what who let")
 
 
 def person_of(episode: Sequence[Event], known_name: str | None) -> str:
@@ -114,8 +115,32 @@ def episode_memories(
         learned = list(dict.fromkeys(fact for _, _, facts in turns for fact in facts))
         drafts.append((events, _learned_memory(events, subject, told, learned)))
     if rest:
-        drafts.append((rest, _conversation_memory(rest, name, speaker)))
+        drafts.append((rest, _conversation_memory(rest, name, speaker, partners(episode, name))))
     return drafts
+
+
+ROLE_NAMES = frozenset([*PEOPLE_ROLES, "assistant", "ai", "agent", "bot", "system"])
+
+
+def _named_author(event: Event) -> str:
+    """The author of a message when it names someone (not a role: "user", "assistant")."""
+    author = (event.author or "").strip()
+    if not event.event_type.startswith("message") or author.lower() in ROLE_NAMES:
+        return ""
+    return author
+
+
+def partners(episode: Sequence[Event], name: str) -> str:
+    """Who the person talked with: the other authors of the episode's messages ("Tomás",
+    "Tomás and Priya"), else the assistant (its turns carry no author, or a role's name)."""
+    others: list[str] = []
+    for event in episode:
+        author = _named_author(event)
+        if author and author != name and author not in others:
+            others.append(author)
+    if not others:
+        return "the assistant"
+    return others[0] if len(others) == 1 else ", ".join(others[:-1]) + " and " + others[-1]
 
 
 def _is_people_turn(event: Event) -> bool:
@@ -211,12 +236,15 @@ def _learned_memory(events, subject: str, told: list[str], learned: list[str]) -
     return _data(events, content, _summary(learned or told), subject, LEARNED_IMPORTANCE)
 
 
-def _conversation_memory(events: Sequence[Event], name: str, speaker: Speaker) -> dict[str, Any]:
+def _conversation_memory(
+    events: Sequence[Event], name: str, speaker: Speaker, partners: str = "the assistant"
+) -> dict[str, Any]:
     start, _ = _span(events)
-    topics = [w for w in key_words(events, 5) if w.lower() not in name.lower().split()][:4]
+    named = {part.lower() for part in f"{name} {partners}".replace(",", " ").split()}
+    topics = [w for w in key_words(events, 5 + len(named)) if w.lower() not in named][:4]
     about = f" about {', '.join(topics)}" if topics else ""
     who = "the user" if name == "The user" else name
-    opening = f"On {day(start)}, {who} talked with the assistant{about}."
+    opening = f"On {day(start)}, {who} talked with {partners}{about}."
     picked = _telling_sentences(events, speaker)
     content = truncate_words(" ".join([opening, *picked]), CONTENT_MAX_CHARS)
     subject = ", ".join(topics[:3]) or "conversation"
@@ -273,23 +301,25 @@ def _telling_sentences(events: Sequence[Event], speaker: Speaker) -> list[str]:
 
 def key_words(events: Sequence[Event], count: int = 4) -> list[str]:
     """The episode's key words: names first (capitalized words not at a sentence's start), then
-    the most frequent longer words."""
+    the longer words said at least twice. Read from the people's turns (the user's, and those
+    of any other named author: a chat between people), else from every event."""
     names: Counter[str] = Counter()
     common: Counter[str] = Counter()
-    people = [e for e in events if _is_people_turn(e)]
+    people = [e for e in events if _is_people_turn(e) or _named_author(e)]
     for event in people or events:
         told = event.content if event.event_type.startswith("message") else event.meta_summary
         for sentence in sentences(told or event.content):
             tokens = re.findall(r"[^\W\d_][\w'-]+", sentence)
             for position, token in enumerate(tokens):
                 low = token.lower().strip("'")
-                if low in STOP or len(low) < 4:
-                    continue
+                if low in STOP or len(low) < 4 or low.split("'")[0] in PRONOUNS:
+                    continue  # "I'll", "You're": a pronoun, not a name
                 if position and token[0].isupper() and not token.isupper():
                     names[token] += 1
                 else:
                     common[low] += 1
-    ranked = [w for w, _ in names.most_common()] + [w for w, _ in common.most_common()]
+    ranked = [w for w, _ in names.most_common()]
+    ranked += [w for w, n in common.most_common() if n > 1]
     seen: list[str] = []
     for word in ranked:
         if word.lower() not in {s.lower() for s in seen}:

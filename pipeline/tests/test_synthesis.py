@@ -156,6 +156,37 @@ def test_episodes_split_by_session_and_by_time_gaps(spirit):
 
 
 @pytest.mark.django_db
+def test_a_chat_between_two_people_names_both_and_no_pronoun_is_a_topic(spirit):
+    turns = [
+        ("Maya", "user", "message.in", "ugh. I'll never get used to these Leeds winters honestly"),
+        (
+            "Tomás",
+            "assistant",
+            "message.out",
+            "honestly Berlin is worse, I'll send you a photo of the canal",
+        ),
+        ("Maya", "user", "message.in", "I'm jealous of the canal. I'll visit Berlin in spring!"),
+    ]
+    for n, (author, role, kind, text) in enumerate(turns):
+        EventFactory(
+            spirit=spirit,
+            author=author,
+            role=role,
+            event_type=kind,
+            content=text,
+            occurred_at=at(n),
+        )
+
+    memories = synthesize_spirit(spirit_id=spirit.pk, now=at(10), force=True)
+
+    [talk] = [m for m in memories if " talked with " in m.content]
+    assert talk.content.startswith("On 2 January 2025, Maya talked with Tomás about ")
+    opening = talk.content.split(".")[0]
+    assert "I'll" not in opening and "I'm" not in opening
+    assert "Berlin" in opening and "Leeds" in opening
+
+
+@pytest.mark.django_db
 def test_what_was_learned_becomes_a_memory_of_its_subject_told_in_the_third_person(spirit):
     said = EventFactory(
         spirit=spirit,
