@@ -9,6 +9,7 @@ tokenizer (elephantasm.ai.tokens); the text never has more than `max_tokens`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -104,6 +105,16 @@ def _allot(items_by_layer, limits, shares, max_tokens) -> tuple[list[layers.Item
     return chosen, allotment.budget
 
 
+# What a knowledge, lesson or memory line says, without its bullet and date: the same words in
+# two layers (a fact and the memory it was drawn from, "Ada prefers short answers.") show once.
+_LINE_DATE = re.compile(r"^-\s*(?:\[[^\]]*\]\s*)?(?:On \d{1,2} [A-Z][a-z]+ \d{4}[:,]\s*)?")
+_SAID_ONCE = frozenset({"knowledge", "lessons", "memories"})
+
+
+def said(line: str) -> str:
+    return " ".join(re.findall(r"\w+", _LINE_DATE.sub("", line).lower()))
+
+
 class _Allotment:
     """The items taken per layer and the tokens allotted and used. Items are counted
     (`item.tokens`) as the walk reaches them, a batch at a time: as many as the layer can still
@@ -119,6 +130,7 @@ class _Allotment:
         self.budget: dict[str, dict[str, int]] = {}
         self.shown_events: set[str] = set()
         self.counted: set[int] = set()  # ids of the items counted
+        self.said: set[str] = set()  # what the knowledge, lessons and memories taken say
 
     def left(self, layer: str) -> int:
         return self.budget[layer]["allotted"] - self.budget[layer]["used"]
@@ -132,7 +144,9 @@ class _Allotment:
         items = [
             i
             for i in self.items.get(layer, [])
-            if id(i) not in chosen and not (i.kind == "event" and i.id in self.shown_events)
+            if id(i) not in chosen
+            and not (i.kind == "event" and i.id in self.shown_events)
+            and not (layer in _SAID_ONCE and said(i.line) in self.said)
         ]
         for position, item in enumerate(items):
             if len(taken) >= limit:
@@ -156,6 +170,8 @@ class _Allotment:
                 if item.kind == "event":
                     self.shown_events.add(item.id)
                     self.shown_events.update(item.reasons.get("context", ()))
+                if layer in _SAID_ONCE:
+                    self.said.add(said(item.line))
 
 
 def render(items: list[layers.Item]) -> str:

@@ -22,7 +22,9 @@ in its own order (identity: document order; session and pending: newest first; t
 first) while they fit: an item whose full line does not fit is taken in its short form (the
 summaries of its contents; a past event without its neighbours) if that fits; an item that does
 not fit at all is skipped, a shorter later one may still fit. An event shown by a layer is not
-shown again by a later one. Session, past and pending lines are rendered oldest first. Every
+shown again by a later one, and a knowledge item, lesson or memory that says what one shown
+before says (the same words, bullet and date aside: a fact and the memory it was drawn from) is
+not shown. Session, past and pending lines are rendered oldest first. Every
 rendered token counts: the layer headings and the items' lines.
 """
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from events.tests.factories import EventFactory
-from memories.models import Knowledge
+from memories.models import Knowledge, Memory
 from memories.packs import PackRequest, compile_pack
 from pipeline import cortex, embedding
 
-from .factories import KnowledgeFactory
+from .factories import KnowledgeFactory, MemoryFactory
 
 pytestmark = pytest.mark.django_db
 AT = datetime(2024, 2, 1, 9, 0, tzinfo=UTC)
@@ -87,3 +87,20 @@ def test_with_a_query_knowledge_that_ranks_nowhere_stays_out(spirit):
     assert facts == ["- The user drinks sencha green tea."]
     # without a query, the layer holds the most confident facts, the car too
     assert len([i for i in bare.items if i.layer == "knowledge"]) == 2
+
+
+def test_a_fact_and_the_memory_it_came_from_with_the_same_words_show_once(spirit):
+    MemoryFactory(spirit=spirit, content="Ada prefers short answers.", importance=0.9)
+    MemoryFactory(spirit=spirit, content="On 3 May 2024: Ada plays the cello.", importance=0.8)
+    KnowledgeFactory(spirit=spirit, content="Ada prefers short answers.", topic="")
+    KnowledgeFactory(spirit=spirit, content="Ada plays the cello", topic="")  # no full stop
+    for model in (Memory, Knowledge):
+        embedding.embed_stale(model=model)
+
+    for query in (None, "How does Ada like her answers?"):
+        pack = compile_pack(spirit, PackRequest(query=query, max_tokens=2000))
+
+        facts = [i.line for i in pack.items if i.layer == "knowledge"]
+        memories = [i.line for i in pack.items if i.layer == "memories"]
+        assert sorted(facts) == ["- Ada plays the cello", "- Ada prefers short answers."]
+        assert memories == []  # both say what a fact above already says
