@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -43,7 +44,25 @@ def _message(exc: exceptions.APIException) -> str:
     return str(detail)
 
 
+# Seconds a client is asked to wait when the database does not answer (503).
+DATABASE_RETRY_AFTER = 5
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is down, restarting or refusing connections (or a statement was
+        # cancelled): the request may succeed later, as /health says "down". Not a 500.
+        logger.warning("Database unavailable: %s", type(exc).__name__, exc_info=exc)
+        response = Response(
+            error_body(
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "The database is unavailable; try again shortly.",
+                {"retry_after": DATABASE_RETRY_AFTER},
+            ),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
