@@ -2,8 +2,9 @@
 
 A caller is its API key (programs), its user (sessions) or its IP address (anonymous). Each
 throttle counts requests in fixed windows with one atomic INCR per request; a refused request
-gets 429 `throttled` with `Retry-After` (the seconds left in the window). Two limits apply:
-API_THROTTLE_RATE (sustained, default 1200/min) and API_THROTTLE_BURST_RATE (default 100/s).
+gets 429 `throttled` with `Retry-After` (the seconds left in the window) and is not counted.
+Two limits apply: API_THROTTLE_RATE (sustained, default 1200/min) and API_THROTTLE_BURST_RATE
+(default 100/s).
 An empty rate turns that limit off; an invalid one (`elephantasm.rates.parse_rate`) stops the
 settings from loading. `AuthFailures` counts refused API keys per client IP
 (API_AUTH_FAILURE_RATE, default 30/min): past it, a refused key from that IP gets the same 429
@@ -15,6 +16,7 @@ rate limiting must not take the API down with it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -28,7 +30,7 @@ from elephantasm.rates import parse_rate
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AuthFailures", "CallerBurstRateThrottle", "CallerRateThrottle", "count", "parse_rate"]
+__all__ = ["AuthFailures", "CallerRateThrottle", "count", "parse_rate"]
 
 _last_warning = 0.0
 
@@ -49,9 +51,9 @@ def _window(duration: int, now: float) -> tuple[int, float]:
     return window, (window + 1) * duration - now
 
 
-def count(scope: str, caller: str, rate: str | None) -> float | None:
-    """Count one hit of `caller` in `scope`: the seconds to wait when the count is over `rate`,
-    None when not, when the rate is off or when the cache does not answer."""
+def _hit(scope: str, caller: str, rate: str | None) -> tuple[str, float | None] | None:
+    """Count one hit of `caller` in `scope`: (the counter's key, the seconds to wait when the
+    count is over `rate`, else None); None when the rate is off or the cache does not answer."""
     limit = parse_rate(rate)
     if limit is None:
         return None
@@ -71,7 +73,21 @@ def count(scope: str, caller: str, rate: str | None) -> float | None:
     except (redis.RedisError, OSError) as exc:
         _warn_cache_down(exc)
         return None
-    return left if hits > num_requests else None
+    return key, (left if hits > num_requests else None)
+
+
+def _unhit(key: str) -> None:
+    """Take back one hit (a refused request uses up no quota)."""
+    # ValueError: the key expired meanwhile; the others: the cache does not answer.
+    with contextlib.suppress(ValueError, redis.RedisError, OSError):
+        caches[settings.THROTTLE_CACHE_ALIAS].decr(key)
+
+
+def count(scope: str, caller: str, rate: str | None) -> float | None:
+    """Count one hit of `caller` in `scope`: the seconds to wait when the count is over `rate`,
+    None when not, when the rate is off or when the cache does not answer."""
+    hit = _hit(scope, caller, rate)
+    return None if hit is None else hit[1]
 
 
 def seconds(wait: float) -> int:
@@ -80,11 +96,13 @@ def seconds(wait: float) -> int:
 
 
 class CallerRateThrottle(BaseThrottle):
-    """One fixed-window counter per caller and scope; the rate is the setting named by
-    `rate_setting`, read on every request (so override_settings and a reload both apply)."""
+    """Both limits of a caller (burst and sustained), each a fixed-window counter; the rates
+    are the settings named in `limits`, read on every request (so override_settings and a
+    reload both apply). A request over either limit is refused and counted in neither: a
+    refused request uses up none of the caller's quota (so a client that retries on 429 is
+    served as soon as the window allows, as many times as the rate says)."""
 
-    scope = "sustained"
-    rate_setting = "API_THROTTLE_RATE"
+    limits = (("burst", "API_THROTTLE_BURST_RATE"), ("sustained", "API_THROTTLE_RATE"))
 
     def __init__(self):
         self._wait: float | None = None
@@ -99,8 +117,17 @@ class CallerRateThrottle(BaseThrottle):
         return f"ip:{self.get_ident(request)}"
 
     def allow_request(self, request, view) -> bool:
-        rate = getattr(settings, self.rate_setting, None)
-        self._wait = count(self.scope, self.get_caller(request), rate)
+        caller = self.get_caller(request)
+        hits = [
+            hit
+            for scope, rate_setting in self.limits
+            if (hit := _hit(scope, caller, getattr(settings, rate_setting, None))) is not None
+        ]
+        waits = [wait for _, wait in hits if wait is not None]
+        if waits:
+            for key, _ in hits:
+                _unhit(key)
+        self._wait = max(waits) if waits else None
         return self._wait is None
 
     def wait(self) -> float | None:
@@ -123,8 +150,3 @@ class AuthFailures:
         rate, else None."""
         left = count(self.scope, self.caller, settings.API_AUTH_FAILURE_RATE)
         return None if left is None else seconds(left)
-
-
-class CallerBurstRateThrottle(CallerRateThrottle):
-    scope = "burst"
-    rate_setting = "API_THROTTLE_BURST_RATE"

@@ -154,7 +154,6 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Rate limits per API key / user / IP (elephantasm/api/throttling.py; rates: API_THROTTLE_*).
     "DEFAULT_THROTTLE_CLASSES": [
-        "elephantasm.api.throttling.CallerBurstRateThrottle",
         "elephantasm.api.throttling.CallerRateThrottle",
     ],
     # Proxies in front of the app that append to X-Forwarded-For: anonymous callers are told

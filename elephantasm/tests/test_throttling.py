@@ -185,6 +185,26 @@ def test_the_burst_rate_applies_on_its_own(api):
 
 
 @pytest.mark.django_db
+@override_settings(API_THROTTLE_RATE="5/min", API_THROTTLE_BURST_RATE="2/s")
+def test_a_refused_request_uses_up_none_of_the_quota(api, monkeypatch):
+    """The probe's finding: requests refused by the burst limit used to count against the
+    sustained one (936 of 1,192 served in a minute). Now only served requests count."""
+    served = 0
+    for second in range(4):  # 10 requests a second for 4 seconds: 2 a second pass
+        monkeypatch.setattr(throttling.time, "time", lambda second=second: NOW + second)
+        for _ in range(10):
+            served += api.get(SPIRITS).status_code == 200
+    monkeypatch.setattr(throttling.time, "time", lambda: NOW + 4)
+
+    # 2 + 2 served in the first two seconds, then 1 more: the sustained 5, counted by served
+    # requests only (the 36 refused ones counted too would have stopped it at 2)
+    assert served == 5
+    assert api.get(SPIRITS).status_code == 429  # the sustained limit, now full
+    monkeypatch.setattr(throttling.time, "time", lambda: NOW + 45)  # its next window
+    assert api.get(SPIRITS).status_code == 200
+
+
+@pytest.mark.django_db
 @override_settings(API_THROTTLE_RATE="", API_THROTTLE_BURST_RATE="")
 def test_empty_rates_turn_throttling_off(api):
     for _ in range(5):
