@@ -11,6 +11,9 @@
    answers at CELERY_BROKER_URL, a Celery worker on every queue and Celery beat; without Redis it
    warns that background work is off and serves anyway.
 
+A worker or beat that exits is started again after a back-off (1 s, doubling while it keeps
+failing, at most 60 s): the API keeps serving. When the web server exits, everything stops.
+
 Ctrl-C (SIGINT), SIGTERM or SIGHUP stops everything it started and exits 0. Each child runs in its
 own process group and is stopped with SIGINT sent to the group, as Ctrl-C in a terminal would: that
 is the signal on which runserver and Celery exit cleanly (Python's default SIGTERM skips the exit
@@ -42,6 +45,11 @@ BEAT_SCHEDULE_FILE = BASE_DIR / ".data" / "celerybeat-schedule"
 STOP_TIMEOUT = 10.0
 READY_TIMEOUT = 30.0
 POLL_INTERVAL = 0.2
+# A worker or beat that exits is started again after a back-off (`supervise`): RESTART_MIN
+# seconds, doubled while it keeps exiting within RESTART_STABLE seconds, at most RESTART_MAX.
+RESTART_MIN = 1.0
+RESTART_MAX = 60.0
+RESTART_STABLE = 60.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -307,6 +315,60 @@ def wait_until(predicate: Callable[[], bool], children: Children, timeout: float
     return False
 
 
+class Backoff:
+    """When to start a background process again after it exited: RESTART_MIN seconds, doubled
+    after each exit that came within RESTART_STABLE seconds of its start, at most RESTART_MAX;
+    back to RESTART_MIN once it has run that long."""
+
+    def __init__(self, first: float, most: float, stable: float):
+        self.first, self.most, self.stable = first, most, stable
+        self.delays: dict[str, float] = {}
+        self.started: dict[str, float] = {}
+
+    def start(self, name: str, now: float) -> None:
+        self.started[name] = now
+
+    def exited(self, name: str, now: float) -> float:
+        ran = now - self.started.get(name, now)
+        if ran >= self.stable or name not in self.delays:
+            self.delays[name] = self.first
+        else:
+            self.delays[name] = min(self.most, self.delays[name] * 2)
+        return self.delays[name]
+
+
+def supervise(
+    children: Children,
+    restartable: dict[str, Sequence[str]],
+    backoff: Backoff | None = None,
+    poll: float = POLL_INTERVAL,
+) -> int:
+    """Keep the background processes (`restartable`: name -> command) running while the web
+    serves: one that exits is started again after a back-off, and the API keeps serving (a
+    dead worker only delays the background work; the sweeps catch up). Returns the web's exit
+    code when it exits."""
+    backoff = backoff or Backoff(RESTART_MIN, RESTART_MAX, RESTART_STABLE)
+    now = time.monotonic()
+    for name in restartable:
+        backoff.start(name, now)
+    due: dict[str, float] = {}
+    while True:
+        now = time.monotonic()
+        for name, code in children.exited().items():
+            if name not in restartable:
+                return code
+            delay = backoff.exited(name, now)
+            say(f"run: {name} exited with {code}; starting it again in {delay:.0f} s.")
+            del children.procs[name]
+            due[name] = now + delay
+        for name, at in list(due.items()):
+            if now >= at:
+                children.start(name, restartable[name])
+                backoff.start(name, now)
+                del due[name]
+        time.sleep(poll)
+
+
 def main() -> int:
     os.chdir(BASE_DIR)
     configure_environment()
@@ -359,9 +421,9 @@ def main() -> int:
                 "         (e.g. `redis-server`) and run again to enable it."
             )
 
-        while not (exited := children.exited()):
-            time.sleep(POLL_INTERVAL)
-        say(f"run: {', '.join(f'{n} exited with {c}' for n, c in exited.items())}; stopping.")
+        restartable = {"worker": worker_command(python), "beat": beat_command(python)}
+        code = supervise(children, {n: c for n, c in restartable.items() if n in children.procs})
+        say(f"run: web exited with {code}; stopping.")
         return 1
     except StopRequested as stop:
         say(f"\nrun: {stop}: stopping...")

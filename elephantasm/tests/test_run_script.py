@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import signal
 import sys
@@ -166,3 +167,55 @@ def _a_dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     return proc.pid
+
+
+def test_a_worker_that_exits_is_started_again_with_backoff_while_the_web_serves(tmp_path):
+    """The probe's finding: a dead worker used to stop `make run`, the API with it."""
+    children = run.Children(cwd=tmp_path)
+    starts = tmp_path / "starts"
+    web_done = tmp_path / "web-done"
+    # the worker exits at once (a crash) and notes each start; the web serves ~1.5 s, then exits
+    worker = [
+        sys.executable,
+        "-c",
+        f"import pathlib, sys, time; p = pathlib.Path({str(starts)!r}); "
+        "p.write_text(p.read_text() + f'{time.monotonic()}\\n' if p.exists() else "
+        "f'{time.monotonic()}\\n'); sys.exit(3)",
+    ]
+    web = [
+        sys.executable,
+        "-c",
+        f"import pathlib, time; time.sleep(1.5); pathlib.Path({str(web_done)!r}).touch()",
+    ]
+    children.start("web", web)
+    children.start("worker", worker)
+
+    code = run.supervise(
+        children, {"worker": worker}, run.Backoff(first=0.1, most=0.4, stable=60), poll=0.02
+    )
+
+    assert code == 0 and web_done.exists()  # it returned when the web exited, not before
+    times = [float(line) for line in starts.read_text().split()]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(times) >= 4  # started again and again while the web served
+    assert gaps[0] >= 0.1 and gaps[1] >= 0.2 and gaps[2] >= 0.4  # backing off: 0.1, 0.2, 0.4
+    assert max(gaps) < 0.4 + 1.0  # never much past the most (the poll, a process start)
+    children.stop(timeout=5)
+
+
+def test_backoff_doubles_while_a_process_keeps_failing_and_resets_once_it_ran_long_enough():
+    backoff = run.Backoff(first=1, most=8, stable=60)
+    backoff.start("worker", 0)
+
+    delays = []
+    now = 0.0
+    for _ in range(5):  # exits 2 s after each start
+        now += 2
+        delays.append(backoff.exited("worker", now))
+        now += delays[-1]
+        backoff.start("worker", now)
+    now += 120  # then it runs two minutes before exiting
+    after_a_good_run = backoff.exited("worker", now)
+
+    assert delays == [1, 2, 4, 8, 8]
+    assert after_a_good_run == 1
