@@ -141,7 +141,9 @@ def sent_tasks(monkeypatch):
     None); the default pick keeps the arguments tuple."""
     watched: dict[str, list[tuple[Callable, list]]] = {}
 
-    def send(name: str, *args: Any, countdown: float | None = None) -> AsyncResult:
+    def send(
+        name: str, *args: Any, countdown: float | None = None, ignore_result: bool = False
+    ) -> AsyncResult:
         for pick, calls in watched.get(name, []):
             value = pick(args, countdown)
             if value is not None:

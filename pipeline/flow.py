@@ -112,7 +112,7 @@ def _debounce_key(spirit_id: str) -> str:
 
 @functools.cache
 def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=5)
+    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=0.5)
 
 
 def _debounce_client() -> redis.Redis:
@@ -122,12 +122,14 @@ def _debounce_client() -> redis.Redis:
 def _trigger_synthesis(spirit_id: str) -> bool:
     """Send synthesize_spirit in SYNTHESIS_DEBOUNCE_SECONDS unless a trigger is already pending
     for the spirit (Redis SET NX EX). Returns whether one was sent."""
+    if not queueing.broker_answers():
+        return False  # not sent: the synthesis sweep finds the spirit's pending events
     delay = settings.SYNTHESIS_DEBOUNCE_SECONDS
     # The key outlives the countdown a little so a busy worker's backlog does not let a burst
     # through; synthesize_spirit clears it when it starts.
     if not _debounce_client().set(_debounce_key(spirit_id), "1", nx=True, ex=delay + 60):
         return False
-    queueing.send(SYNTHESIZE_SPIRIT, spirit_id, countdown=delay)
+    queueing.send(SYNTHESIZE_SPIRIT, spirit_id, countdown=delay, ignore_result=True)
     return True
 
 
@@ -146,6 +148,8 @@ def enqueue_synthesis_check(spirit_id: UUID | str, at: datetime) -> bool:
     sid = str(spirit_id)
     now = timezone.now()
     delay = max(1, math.ceil((at - now).total_seconds()))
+    if not queueing.broker_answers():
+        return False  # the sweep checks every spirit with pending events anyway
     try:
         client = _debounce_client()
         scheduled = client.get(_recheck_key(sid))
@@ -154,7 +158,7 @@ def enqueue_synthesis_check(spirit_id: UUID | str, at: datetime) -> bool:
         client.set(_recheck_key(sid), str(now.timestamp() + delay), ex=delay + 60)
     except redis.RedisError:
         return False  # the sweep checks every spirit with pending events anyway
-    queueing.send(SYNTHESIZE_SPIRIT, sid, countdown=delay)
+    queueing.send(SYNTHESIZE_SPIRIT, sid, countdown=delay, ignore_result=True)
     return True
 
 
