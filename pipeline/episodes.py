@@ -119,13 +119,14 @@ def episode_memories(
     return drafts
 
 
+MESSAGE_TYPES = ("message.in", "message.out")
 ROLE_NAMES = frozenset([*PEOPLE_ROLES, "assistant", "ai", "agent", "bot", "system"])
 
 
 def _named_author(event: Event) -> str:
     """The author of a message when it names someone (not a role: "user", "assistant")."""
     author = (event.author or "").strip()
-    if not event.event_type.startswith("message") or author.lower() in ROLE_NAMES:
+    if event.event_type not in MESSAGE_TYPES or author.lower() in ROLE_NAMES:
         return ""
     return author
 
@@ -307,7 +308,7 @@ def key_words(events: Sequence[Event], count: int = 4) -> list[str]:
     common: Counter[str] = Counter()
     people = [e for e in events if _is_people_turn(e) or _named_author(e)]
     for event in people or events:
-        told = event.content if event.event_type.startswith("message") else event.meta_summary
+        told = event.content if event.event_type in MESSAGE_TYPES else event.meta_summary
         for sentence in sentences(told or event.content):
             tokens = re.findall(r"[^\W\d_][\w'-]+", sentence)
             for position, token in enumerate(tokens):
