@@ -194,7 +194,10 @@ def _told(sentence: str, speaker: Speaker) -> str:
     sentence = FILLER.sub("", GREETING.sub("", squash(sentence))) or sentence
     text = INNER_USER.sub(r"\1the user", told_about(sentence, speaker.display))
     if speaker.display != "The user":  # "Ada's name is Ada" -> "Their name is Ada"
-        text = re.sub(rf"\b{re.escape(speaker.display)}'s name is\b", "their name is", text)
+        name = re.escape(speaker.display)
+        text = re.sub(rf"\b{name}'s name is\b", "their name is", text)
+        # "I'm Ada, ..." -> "Ada is Ada, ..." -> "Their name is Ada, ..."
+        text = re.sub(rf"\b{name} is {name}\b", f"their name is {speaker.display}", text)
     text = text[0].upper() + text[1:] if text else text
     return text if text.endswith((".", "!", "?")) else text + "."
 

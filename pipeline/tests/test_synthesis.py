@@ -402,3 +402,18 @@ def test_events_of_one_instant_are_synthesized_in_their_arrival_order(spirit):
     [memory] = synthesize_spirit(spirit_id=spirit.pk, force=True)
     positions = [memory.content.index(t.rstrip(".")) for t in texts]
     assert positions == sorted(positions)
+
+
+@pytest.mark.django_db
+def test_a_person_saying_their_name_is_not_told_as_name_is_name(spirit):
+    EventFactory(
+        spirit=spirit,
+        role="user",
+        author="Ada",
+        content="I'm Ada, I live in Lisbon.",
+        occurred_at=at(0),
+    )
+
+    [memory] = synthesize_spirit(spirit_id=spirit.pk, now=at(10), force=True)
+
+    assert memory.content == "On 2 January 2025: Their name is Ada, Ada lives in Lisbon."
