@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,10 @@ from django.core.exceptions import ValidationError
 # Deeper JSON is refused: it is never useful and deep nesting costs recursion elsewhere.
 JSON_MAX_DEPTH = 32
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# PostgreSQL takes time zone offsets up to ±15:59 ("time zone displacement out of range" past
+# them); Python's datetime up to ±23:59. Real zones lie within -12:00..+14:00.
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
+OFFSET_MESSAGE = "Time zone offset out of range: use one from -15:59 to +15:59 (Z, +02:00...)."
 
 
 def _printable(text: str) -> str:
@@ -72,6 +77,14 @@ def metadata_problem(value: Any) -> str | None:
     if not isinstance(value, dict):
         return "Must be a JSON object."
     return json_problem(value)
+
+
+def offset_problem(moment: datetime) -> str | None:
+    """Why PostgreSQL would refuse this moment's time zone offset, or None."""
+    offset = moment.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        return OFFSET_MESSAGE
+    return None
 
 
 def validate_no_nul(value: Any) -> None:

@@ -20,7 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from elephantasm.validators import metadata_problem
+from elephantasm.validators import OFFSET_MESSAGE, metadata_problem, offset_problem
 
 
 class StrictCharField(serializers.CharField):
@@ -84,6 +84,7 @@ class AwareDateTimeField(serializers.DateTimeField):
     default_error_messages = {
         "invalid": "Datetime has wrong format. Use ISO 8601, e.g. 2025-01-02T03:04:05Z.",
         "naive": "Include a time zone (Z or an offset like +02:00): naive times are ambiguous.",
+        "offset": OFFSET_MESSAGE,
     }
 
     def to_internal_value(self, value):
@@ -97,6 +98,8 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("invalid")
         if parsed.utcoffset() is None:
             self.fail("naive")
+        if offset_problem(parsed):
+            self.fail("offset")
         try:
             parsed.astimezone(UTC)
         except OverflowError:

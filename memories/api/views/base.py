@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from elephantasm.api.errors import NotFound, ValidationFailed
 from elephantasm.api.viewsets import TeamScopedViewSet
+from elephantasm.validators import OFFSET_MESSAGE, offset_problem
 from memories import audit, selectors
 from memories.models import AuditEntry, Memory
 from teams.actors import Actor
@@ -88,6 +89,8 @@ def parse_moment(raw: str, *, name: str = "as_of") -> datetime:
             f"Invalid input: {name}.",
             details={name: ["Expected an ISO 8601 timestamp, e.g. 2025-01-31T12:00:00Z."]},
         )
+    if offset_problem(moment):
+        raise ValidationFailed(f"Invalid input: {name}.", details={name: [OFFSET_MESSAGE]})
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
 
