@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
+
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Func, Value
@@ -51,6 +54,61 @@ class EventType(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+# event_type is extensible: the five known types above, or a custom one (an integration's
+# "calendar.invite.accepted"), stored as is in a 100-character column, no migration needed.
+# A custom type is dotted lower case: a dot is required, so a typo of a known type ("mesage",
+# "sytem") is refused rather than recorded as a new type; the known types' namespaces
+# ("message.", "tool.", "system.") are reserved for the same reason ("message.inn", "tool.resutl").
+EVENT_TYPE_MAX_CHARS = 100
+CUSTOM_EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+")
+RESERVED_EVENT_TYPE_PREFIXES = tuple(
+    sorted({value.split(".")[0] + "." for value in EventType.values})
+)
+EVENT_TYPE_RULE = (
+    f"one of {', '.join(EventType.values)}, or a custom type: a dotted lower-case name such as "
+    f"calendar.invite.accepted (letters, digits and _, at least one dot, at most "
+    f"{EVENT_TYPE_MAX_CHARS} characters, not starting with "
+    f"{', '.join(RESERVED_EVENT_TYPE_PREFIXES)})"
+)
+
+
+def is_custom_event_type(value: object) -> bool:
+    """Whether `value` is a valid custom event type (not one of the known five)."""
+    return (
+        isinstance(value, str)
+        and len(value) <= EVENT_TYPE_MAX_CHARS
+        and CUSTOM_EVENT_TYPE.fullmatch(value) is not None
+        and not value.startswith(RESERVED_EVENT_TYPE_PREFIXES)
+    )
+
+
+def is_event_type(value: object) -> bool:
+    """Whether `value` may be an event's type: a known one or a valid custom one."""
+    return value in EventType.values or is_custom_event_type(value)
+
+
+def event_type_problem(value: object) -> str | None:
+    """Why `value` is not a valid event type, or None."""
+    if is_event_type(value):
+        return None
+    if isinstance(value, str) and len(value) > EVENT_TYPE_MAX_CHARS:
+        return f"Ensure this field has no more than {EVENT_TYPE_MAX_CHARS} characters."
+    return f"Not a valid event type: use {EVENT_TYPE_RULE}."
+
+
+def validate_event_type(value: str) -> None:
+    if isinstance(value, str) and len(value) > EVENT_TYPE_MAX_CHARS:
+        return  # the field's max_length says so
+    problem = event_type_problem(value)
+    if problem:
+        raise ValidationError(problem, code="invalid_event_type")
+
+
+def event_type_label(value: str) -> str:
+    """A known type's label ("Message in"), a custom type as it is."""
+    return EventType(value).label if value in EventType.values else value
+
+
 # The event's fields, written once: what a caller records (every input path and output list builds
 # on this tuple, in this order), then what the service keeps about it.
 EVENT_RECORDED_FIELDS = (
@@ -89,7 +147,8 @@ class Event(SoftDeleteModel):
     """Something a spirit lived through: a message, a tool call or result, a system note."""
 
     spirit = models.ForeignKey(Spirit, on_delete=models.CASCADE, related_name="events")
-    event_type = models.CharField(max_length=16, choices=EventType.choices)
+    # Not `choices`: custom types are valid too (EVENT_TYPE_RULE, checked by the validator).
+    event_type = models.CharField(max_length=EVENT_TYPE_MAX_CHARS, validators=[validate_event_type])
     role = models.CharField(max_length=64, blank=True, validators=[validate_no_nul])
     author = models.CharField(max_length=255, blank=True, validators=[validate_no_nul])
     content = models.TextField(validators=[validate_no_nul])
@@ -144,6 +203,11 @@ class Event(SoftDeleteModel):
             models.Index(
                 fields=["spirit", "event_type", "-occurred_at"], name="event_spirit_type_idx"
             ),
+            # ?metadata={...} (JSON containment, `@>`). jsonb_path_ops, not the default
+            # jsonb_ops: it indexes hashes of whole paths to values, so the index is smaller and
+            # faster for `@>`, the only operator the API filters with; it cannot serve key
+            # existence (`?`, `?|`, `?&`), which nothing here asks.
+            GinIndex(fields=["metadata"], name="event_metadata_gin", opclasses=["jsonb_path_ops"]),
             # The enrichment sweep: pending events only, oldest first.
             models.Index(
                 fields=["created_at"],
@@ -160,6 +224,10 @@ class Event(SoftDeleteModel):
 
     def __str__(self) -> str:
         return f"{self.event_type}: {self.content[:60]}"
+
+    def get_event_type_display(self) -> str:
+        """Its type's label: a known type's ("Message in"), a custom type as it is."""
+        return event_type_label(self.event_type)
 
 
 class EventEmbedding(models.Model):

@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Count, F, Max, Min, Q, QuerySet
+from django.db.models import F, QuerySet
 
 from elephantasm.api.errors import NotFound
 from events.models import ARRIVAL_ORDER, NEWEST_FIRST, Event, EventType, Session
@@ -50,13 +50,16 @@ def event_list(
     min_importance: float | None = None,
     occurred_after: datetime | None = None,
     occurred_before: datetime | None = None,
+    metadata: dict[str, Any] | None = None,
     include_deleted: bool = False,
 ) -> QuerySet[Event]:
     """Filtered events, newest first — or oldest first within one session (a transcript).
 
     occurred_after / occurred_before are strict bounds; min_importance keeps events whose score is
-    at least that (events without a score are left out). include_deleted adds soft-deleted events
-    and the events of soft-deleted spirits. Ties on occurred_at are broken by arrival order.
+    at least that (events without a score are left out); metadata keeps events whose metadata
+    contains that object (jsonb `@>`, served by the event_metadata_gin index). include_deleted
+    adds soft-deleted events and the events of soft-deleted spirits. Ties on occurred_at are
+    broken by arrival order.
     """
     qs = event_queryset(
         include_deleted_events=include_deleted, include_deleted_spirits=include_deleted
@@ -73,6 +76,8 @@ def event_list(
         qs = qs.filter(occurred_at__gt=occurred_after)
     if occurred_before is not None:
         qs = qs.filter(occurred_at__lt=occurred_before)
+    if metadata:  # {} contains nothing to test: every event
+        qs = qs.filter(metadata__contains=metadata)
     if session_id:
         return qs.order_by(*ARRIVAL_ORDER)
     return qs.order_by(*NEWEST_FIRST)
@@ -101,31 +106,42 @@ class SpiritStats(TypedDict):
     last_activity_at: datetime | None
 
 
-def spirit_stats(*, spirit: Spirit) -> SpiritStats:
-    """Counts over the spirit's live events, in one aggregate query.
+_STATS_SQL = """
+    SELECT GROUPING(event_type) = 1, event_type, count(*),
+           count(DISTINCT session_id) FILTER (WHERE session_id <> ''),
+           min(occurred_at), max(occurred_at)
+    FROM {table}
+    WHERE spirit_id = %s AND deleted_at IS NULL
+    GROUP BY ROLLUP (event_type)
+"""
 
-    Sessions are the distinct non-empty `session_id`s of those events, so every number here
-    describes the same set of events.
+
+def spirit_stats(*, spirit: Spirit) -> SpiritStats:
+    """Counts over the spirit's live events, in one query (per type, and the totals: ROLLUP).
+
+    `events_by_type` has every known type (zero included), then each custom type the spirit has
+    events of, by name. Sessions are the distinct non-empty `session_id`s of those events, so
+    every number here describes the same set of events.
     """
-    by_type = {
-        f"type_{index}": Count("id", filter=Q(event_type=value))
-        for index, value in enumerate(EventType.values)
-    }
-    row: dict[str, Any] = Event.objects.filter(spirit=spirit).aggregate(
-        event_count=Count("id"),
-        session_count=Count("session_id", distinct=True, filter=~Q(session_id="")),
-        first_activity_at=Min("occurred_at"),
-        last_activity_at=Max("occurred_at"),
-        **by_type,
-    )
+    by_type = dict.fromkeys(EventType.values, 0)
+    custom: dict[str, int] = {}
+    totals: tuple = (0, 0, None, None)
+    with connection.cursor() as cursor:
+        cursor.execute(_STATS_SQL.format(table=Event._meta.db_table), [spirit.pk])
+        for is_total, event_type, count, sessions, first, last in cursor.fetchall():
+            if is_total:
+                totals = (count, sessions, first, last)
+            elif event_type in by_type:
+                by_type[event_type] = count
+            else:
+                custom[event_type] = count
+    event_count, session_count, first_activity_at, last_activity_at = totals
     return {
-        "events_by_type": {
-            value: row[f"type_{index}"] for index, value in enumerate(EventType.values)
-        },
-        "event_count": row["event_count"],
-        "session_count": row["session_count"],
-        "first_activity_at": row["first_activity_at"],
-        "last_activity_at": row["last_activity_at"],
+        "events_by_type": {**by_type, **dict(sorted(custom.items()))},
+        "event_count": event_count,
+        "session_count": session_count,
+        "first_activity_at": first_activity_at,
+        "last_activity_at": last_activity_at,
     }
 
 

@@ -91,9 +91,9 @@ def is_error_result(event: Event) -> bool:
 def summarize(event: Event) -> str:
     """The extractive summary of an event (deterministic, offline).
 
-    Messages and system notes: their first sentence(s), at most ~200 characters, cut on a word
-    boundary. Tool calls and results: "Tool call <name>: <excerpt>" / "Tool result <name>
-    (error): <excerpt>", the excerpt being the first ~120 characters of the content.
+    Messages, system notes and custom types: their first sentence(s), at most ~200 characters,
+    cut on a word boundary. Tool calls and results: "Tool call <name>: <excerpt>" / "Tool result
+    <name> (error): <excerpt>", the excerpt being the first ~120 characters of the content.
     """
     if event.event_type in (EventType.TOOL_CALL, EventType.TOOL_RESULT):
         kind = "Tool call" if event.event_type == EventType.TOOL_CALL else "Tool result"
@@ -125,7 +125,8 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+[A-Za-z]*\b")
 def importance(event: Event) -> float:
     """A rule-based importance in [0, 1], deterministic; rounded to 3 decimals.
 
-    - base by type: message.in 0.35, system 0.30, message.out 0.25, tool.call/result 0.15;
+    - base by type: message.in 0.35, system and custom types 0.30, message.out 0.25,
+      tool.call/result 0.15;
     - length: +0.05 over 200 characters, +0.10 over 800;
     - a question mark: +0.05;
     - words that ask to be kept ("remember", "always", "never", "important", "prefer", "favorite",
@@ -138,7 +139,8 @@ def importance(event: Event) -> float:
     then clamped to [0, 1].
     """
     text = event.content
-    score = _TYPE_BASE.get(event.event_type, 0.25)
+    # A custom type (an integration's "calendar.invite.accepted") is scored as a system note.
+    score = _TYPE_BASE.get(event.event_type, _TYPE_BASE[EventType.SYSTEM])
     if len(text) > 800:
         score += 0.10
     elif len(text) > 200:

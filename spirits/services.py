@@ -82,3 +82,16 @@ def spirit_restore(*, spirit: Spirit) -> Spirit:
         locked.save(update_fields=["deleted_at", "updated_at"])
     spirit.deleted_at, spirit.updated_at = locked.deleted_at, locked.updated_at
     return spirit
+
+
+@transaction.atomic
+def spirit_patch(*, spirit: Spirit, is_deleted: bool | None = None, **fields: Any) -> Spirit:
+    """A change of the spirit's fields and, with `is_deleted`, a soft delete (True) or a restore
+    (False), all in one transaction and through the same services as on their own (their hooks
+    cascade to the events): a restore first, `spirit_update`, a soft delete last."""
+    if is_deleted is False:
+        spirit = spirit_restore(spirit=spirit)
+    spirit = spirit_update(spirit=spirit, **fields)
+    if is_deleted is True:
+        spirit = spirit_soft_delete(spirit=spirit)
+    return spirit

@@ -47,13 +47,29 @@ class RoleRequired(ApplicationError):
 
 def required_role(view, request) -> str:
     """The role the view's current action needs (see the module's docstring for the defaults)."""
-    action = getattr(view, "action", None)
+    return action_role(
+        view, getattr(view, "action", None), safe=request.method in permissions.SAFE_METHODS
+    )
+
+
+def action_role(view, action: str | None, *, safe: bool = False) -> str:
+    """The role `action` of the view needs; `safe`: when called with GET, HEAD or OPTIONS."""
     declared = getattr(view, "required_roles", None) or {}
     if action in declared:
         return declared[action]
     if action in DEFAULT_ACTION_ROLES:
         return DEFAULT_ACTION_ROLES[action]
-    return Role.VIEWER if request.method in permissions.SAFE_METHODS else Role.MEMBER
+    return Role.VIEWER if safe else Role.MEMBER
+
+
+def check_action_role(view, request, obj, action: str) -> None:
+    """Require, on `obj`, the role of another (writing) action of the view as well: a call that
+    does what that action does (a PATCH of `is_deleted` soft-deletes or restores) needs its role
+    too. A 403 naming the role otherwise, like any role check."""
+    required = action_role(view, action)
+    role = caller_roles(request).get(object_team_id(obj, view.team_field))
+    if not Role.at_least(role, required):
+        raise refuse(required, role, "this team")
 
 
 def required_scope(view, request) -> str:

@@ -7,7 +7,9 @@ from typing import Any
 from rest_framework import serializers
 
 from elephantasm.api.fields import QueryAwareDateTimeField
-from events.models import EventType, SessionStatus
+from events.models import SessionStatus
+
+from .fields import EventTypeField, MetadataQueryField
 
 
 class IncludeDeletedParamsSerializer(serializers.Serializer):
@@ -20,7 +22,12 @@ class EventListParamsSerializer(IncludeDeletedParamsSerializer):
     spirit_id = serializers.UUIDField(
         required=False, help_text="One spirit's events (404 if not yours); else all your spirits'."
     )
-    event_type = serializers.ChoiceField(choices=EventType.choices, required=False)
+    event_type = EventTypeField(required=False, help_text="Events of this type (known or custom).")
+    metadata = MetadataQueryField(
+        required=False,
+        help_text='Events whose metadata contains this JSON object, e.g. {"channel":"email"} '
+        "(JSON containment: every key given, with the same value; nested objects likewise).",
+    )
     session_id = serializers.CharField(
         max_length=255,
         required=False,

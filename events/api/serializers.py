@@ -11,6 +11,7 @@ from elephantasm.api.fields import (
     AwareDateTimeField,
     MetadataField,
     RejectUnknownFieldsMixin,
+    StrictBooleanField,
     StrictCharField,
     StrictFloatField,
     StrictIntegerField,
@@ -20,10 +21,11 @@ from events.models import (
     EVENT_BOOKKEEPING_FIELDS,
     EVENT_RECORDED_FIELDS,
     Event,
-    EventType,
     Session,
 )
 from events.services import ItemStatus
+
+from .fields import EventTypeField
 
 INT32_MAX = 2**31 - 1
 
@@ -33,7 +35,7 @@ INT32_MAX = 2**31 - 1
 class EventItemSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """One event to record (an item of a bulk call; the single create adds spirit_id)."""
 
-    event_type = serializers.ChoiceField(choices=EventType.choices)
+    event_type = EventTypeField()
     content = StrictCharField(help_text="What happened. Required, at most EVENT_CONTENT_MAX_CHARS.")
     role = StrictCharField(max_length=64, required=False, allow_blank=True)
     author = StrictCharField(max_length=255, required=False, allow_blank=True)
@@ -51,7 +53,7 @@ class EventItemSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         required=False,
         allow_blank=True,
         allow_null=True,
-        help_text="Unique per spirit. Without one, a key is derived when source_uri is given.",
+        help_text="Unique per spirit. Without one, a key is derived (see Dedupe and retries).",
     )
     importance_score = StrictFloatField(
         min_value=0.0, max_value=1.0, required=False, allow_null=True
@@ -130,6 +132,11 @@ class EventUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         min_value=0.0, max_value=1.0, required=False, allow_null=True
     )
     metadata = MetadataField(required=False)
+    is_deleted = StrictBooleanField(
+        required=False,
+        help_text="true soft-deletes the event (as DELETE does), false restores it (as POST "
+        ".../restore/ does); with other fields, all apply in one transaction.",
+    )
 
 
 # --- Output ----------------------------------------------------------------------------------
@@ -138,10 +145,17 @@ class EventUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 class EventSerializer(serializers.ModelSerializer):
     spirit_id = serializers.UUIDField(read_only=True)
     metadata = serializers.DictField(read_only=True)
+    is_deleted = serializers.BooleanField(read_only=True, help_text="Whether deleted_at is set.")
 
     class Meta:
         model = Event
-        fields = ["id", "spirit_id", *EVENT_RECORDED_FIELDS, *EVENT_BOOKKEEPING_FIELDS]
+        fields = [
+            "id",
+            "spirit_id",
+            *EVENT_RECORDED_FIELDS,
+            *EVENT_BOOKKEEPING_FIELDS,
+            "is_deleted",
+        ]
         read_only_fields = fields
 
 

@@ -8,14 +8,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from elephantasm.api.envelope import ErrorResponseSerializer
+from elephantasm.api.permissions import check_action_role
 from elephantasm.api.viewsets import TeamScopedViewSet
 from events import selectors
 from events.models import Event, Session
 from events.services import (
     event_create,
+    event_patch,
     event_restore,
     event_soft_delete,
-    event_update,
     events_bulk_create,
 )
 
@@ -40,6 +41,13 @@ from .serializers import (
 
 _error = OpenApiResponse(ErrorResponseSerializer)
 _errors = {400: _error, 404: _error}
+
+
+def _restores(view) -> bool:
+    """Whether the request's body restores the object (`"is_deleted": false`): only then does a
+    PATCH find a soft-deleted one."""
+    data = view.request.data
+    return isinstance(data, dict) and data.get("is_deleted") is False
 
 
 @extend_schema_view(
@@ -77,7 +85,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedV
             return selectors.event_queryset(
                 include_deleted_events=include, include_deleted_spirits=include
             )
-        if self.action == "restore":
+        if self.action == "restore" or (self.action == "partial_update" and _restores(self)):
             return selectors.event_queryset(include_deleted_events=True)
         return selectors.event_queryset()
 
@@ -142,15 +150,24 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedV
         return Response({"count": self.get_queryset().count()})
 
     @extend_schema(
-        summary="Change an event's curation fields",
+        summary="Change an event's curation fields, soft-delete or restore it",
+        description=(
+            "meta_summary, importance_score, metadata and is_deleted: true soft-deletes the "
+            "event as DELETE does, false restores it as POST .../restore/ does (a soft-deleted "
+            "event is found only by a PATCH that restores it); all in one transaction."
+        ),
         request=EventUpdateSerializer,
-        responses={200: EventSerializer, **_errors},
+        responses={200: EventSerializer, 403: _error, **_errors},
     )
     def partial_update(self, request, pk=None):
         event = self.get_object()
         serializer = EventUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        event = event_update(event=event, data=dict(serializer.validated_data))
+        data = dict(serializer.validated_data)
+        is_deleted = data.pop("is_deleted", None)
+        if is_deleted is not None:
+            check_action_role(self, request, event, "destroy" if is_deleted else "restore")
+        event = event_patch(event=event, data=data, is_deleted=is_deleted)
         return Response(EventSerializer(event).data)
 
     @extend_schema(

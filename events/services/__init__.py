@@ -1,12 +1,13 @@
 """Every write to events and sessions. Views, admin actions, tasks and other apps call these.
 
-Split by domain: `ingest` (create, bulk), `lifecycle` (update, soft delete, restore),
-`sessions` (counters, idle sweep).
+Split by domain: `ingest` (create, bulk), `lifecycle` (update, soft delete, restore, and a PATCH
+doing them together), `sessions` (counters, idle sweep).
 """
 
 from .ingest import BulkItemResult, ItemStatus, event_create, events_bulk_create
 from .lifecycle import (
     UPDATABLE_FIELDS,
+    event_patch,
     event_restore,
     event_soft_delete,
     event_update,
@@ -20,6 +21,7 @@ __all__ = [
     "BulkItemResult",
     "ItemStatus",
     "event_create",
+    "event_patch",
     "event_restore",
     "event_soft_delete",
     "event_update",

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from elephantasm.ai.tokens import count_tokens
 from elephantasm.validators import metadata_problem, text_problem
-from events.dedupe import derive_dedupe_key, derive_identity_key
+from events.dedupe import derive_event_key
 from events.models import EVENT_RECORDED_FIELDS, Event
 from spirits.models import Spirit
 
@@ -72,16 +72,17 @@ def build_event(
 ) -> Event:
     """A validated, unsaved Event with defaults filled in; raises ValidationError (per field).
 
-    Defaults: occurred_at `now`, metadata {}, empty texts, token_count counted with the local
-    tokenizer (elephantasm.ai.tokens; with count=False left None for the caller to count in a
-    batch), dedupe_key derived from source_uri when none is given (events.dedupe).
+    Defaults: occurred_at `now` (the server's time, assigned before the dedupe key is derived),
+    metadata {}, empty texts, token_count counted with the local tokenizer
+    (elephantasm.ai.tokens; with count=False left None for the caller to count in a batch),
+    dedupe_key derived when none is given (events.dedupe.derive_event_key).
     """
     unknown = sorted(set(data) - INGEST_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in unknown})
     values = dict(data)
-    given_time = values.get("occurred_at")
-    values["occurred_at"] = given_time if given_time is not None else now
+    if values.get("occurred_at") is None:
+        values["occurred_at"] = now
     for name in ("role", "author", "meta_summary", "session_id", "source_uri"):
         if values.get(name) is None:
             values[name] = ""
@@ -99,21 +100,14 @@ def build_event(
         raise ValidationError(errors)
     if token_count is None:
         event.token_count = count_tokens(event.content) if count else None
-    if event.dedupe_key is None and event.source_uri:
-        event.dedupe_key = derive_dedupe_key(
-            spirit_id=spirit.pk,
-            event_type=event.event_type,
-            content=event.content,
-            occurred_at=event.occurred_at if given_time is not None else None,
-            source_uri=event.source_uri,
-        )
-    elif event.dedupe_key is None and given_time is not None:
-        event.dedupe_key = derive_identity_key(
+    if event.dedupe_key is None:
+        event.dedupe_key = derive_event_key(
             spirit_id=spirit.pk,
             event_type=event.event_type,
             role=event.role,
             session_id=event.session_id,
             content=event.content,
             occurred_at=event.occurred_at,
+            source_uri=event.source_uri,
         )
     return event

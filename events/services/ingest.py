@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -113,7 +113,7 @@ def event_create(*, spirit: Spirit, data: Mapping[str, Any]) -> Event:
     """Record one event of `spirit`.
 
     `data` holds model field values (see `_build.INGEST_FIELDS`); missing ones get defaults:
-    occurred_at now, token_count counted, dedupe_key derived from source_uri when there is one.
+    occurred_at now, token_count counted, dedupe_key derived (events.dedupe.derive_event_key).
     Raises ValidationError (invalid data), NotFound (spirit soft-deleted) or DuplicateEvent
     (the spirit already has an event with this dedupe key; its id is in the error).
     """
@@ -134,6 +134,9 @@ def events_bulk_create(*, spirit: Spirit, items: list[Mapping[str, Any]]) -> lis
     Invalid items are reported and skipped; the others are written with one multi-row insert.
     An item whose dedupe key (given or derived) already exists is a duplicate of that event;
     when two items of the batch share a key, the later one is a duplicate of the earlier.
+    Items without an occurred_at get the call's time plus their index in microseconds: distinct
+    times, in input order, so two identical items without a time are two events (their derived
+    keys differ), as two single calls would be.
     Queries: a constant handful whatever the batch size (plus one per distinct session).
     """
     now = timezone.now()
@@ -142,8 +145,9 @@ def events_bulk_create(*, spirit: Spirit, items: list[Mapping[str, Any]]) -> lis
     first_with_key: dict[str, int] = {}
     repeats: list[tuple[int, int]] = []  # (index, index of the earlier item with the same key)
     for index, data in enumerate(items):
+        item_now = now + timedelta(microseconds=index)
         try:
-            event = build_event(spirit=spirit, data=data, now=now, count=False)
+            event = build_event(spirit=spirit, data=data, now=item_now, count=False)
         except ValidationError as exc:
             results[index] = BulkItemResult(index, ItemStatus.ERROR, errors=_error_dict(exc))
             continue

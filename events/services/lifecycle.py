@@ -58,6 +58,20 @@ def event_update(*, event: Event, data: Mapping[str, Any]) -> Event:
     return event
 
 
+@transaction.atomic
+def event_patch(*, event: Event, data: Mapping[str, Any], is_deleted: bool | None = None) -> Event:
+    """A change of the curation fields and, with `is_deleted`, a soft delete (True) or a restore
+    (False), all in one transaction and through the same services as on their own: a restore
+    first (the fields then change on a live event), `event_update`, a soft delete last.
+    """
+    if is_deleted is False:
+        event = event_restore(event=event)
+    event = event_update(event=event, data=data)
+    if is_deleted is True:
+        event = event_soft_delete(event=event)
+    return event
+
+
 def _set_deleted_at(*, event: Event, deleted_at: datetime | None) -> Event:
     """Soft-delete (a time) or restore (None) one event; recompute its session if it changed."""
     lock_spirit_events(event.spirit_id)

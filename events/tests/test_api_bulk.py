@@ -80,7 +80,7 @@ def test_resending_the_same_batch_creates_nothing_new(api, spirit):
     batch = [
         item(content="one", dedupe_key="k1"),
         item(content="two", source_uri="mail://1", occurred_at="2025-01-02T03:04:05Z"),
-        item(content="three", source_uri="mail://2"),
+        item(content="three", occurred_at="2025-01-02T03:05:00Z"),
     ]
     first = bulk(api, spirit, batch).json()
 

@@ -38,12 +38,6 @@ def test_key_is_the_same_for_one_instant_in_any_time_zone():
     assert key(occurred_at=WHEN.astimezone(plus_two)) == key()
 
 
-def test_key_without_a_given_time_uses_an_empty_time():
-    joined = f"{SPIRIT}|message.in|hello||slack://c/1"
-
-    assert key(occurred_at=None) == hashlib.sha256(joined.encode()).hexdigest()[:32]
-
-
 @pytest.mark.parametrize(
     "change",
     [

@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from elephantasm.api.errors import NotFound
-from events.dedupe import derive_dedupe_key
+from events.dedupe import derive_dedupe_key, derive_identity_key
 from events.errors import DuplicateEvent
 from events.models import Event, Session, SessionStatus
 from events.services import ItemStatus, event_create, events_bulk_create
@@ -51,15 +51,26 @@ def test_event_create_keeps_a_given_dedupe_key_over_the_source_uri(spirit):
     assert event.dedupe_key == "mine"
 
 
-def test_event_create_without_key_or_source_uri_has_no_dedupe_key(spirit):
-    assert event_create(spirit=spirit, data=data()).dedupe_key is None
+def test_event_create_without_key_or_source_uri_derives_one_from_its_identity(spirit):
+    event = event_create(spirit=spirit, data=data())
+
+    assert event.dedupe_key == derive_identity_key(
+        spirit_id=spirit.pk,
+        event_type="message.in",
+        role="",
+        session_id="s",
+        content="hello world",
+        occurred_at=event.occurred_at,
+    )
 
 
-def test_empty_dedupe_key_means_none(spirit):
+def test_empty_dedupe_key_means_derive_one(spirit):
     event_create(spirit=spirit, data=data(dedupe_key=""))
     event_create(spirit=spirit, data=data(dedupe_key=""))
 
-    assert list(Event.objects.values_list("dedupe_key", flat=True)) == [None, None]
+    keys = list(Event.objects.values_list("dedupe_key", flat=True))
+    assert len(set(keys)) == 2
+    assert all(keys)
 
 
 def test_event_create_raises_duplicate_with_the_existing_id(spirit):

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from django.utils import timezone
 
 from elephantasm.api.errors import ValidationFailed
-from events.models import EventType
+from events.models import EventType, is_custom_event_type
 from memories.models import KnowledgeType, LessonStatus, MemoryStatus, MemoryTier, MemoryType
 
 KINDS: tuple[str, ...] = ("events", "memories", "knowledge", "lessons")
@@ -28,6 +28,7 @@ STATUSES: dict[str, tuple[str, ...]] = {
     "memories": tuple(MemoryStatus.values),
     "lessons": tuple(LessonStatus.values),
 }
+# Known values; events also have custom types (events.models.EVENT_TYPE_RULE): see owns_type.
 ALL_TYPES = tuple(dict.fromkeys(t for types in TYPES.values() for t in types))
 ALL_STATUSES = tuple(dict.fromkeys(s for statuses in STATUSES.values() for s in statuses))
 TIERS = tuple(MemoryTier.values)
@@ -96,7 +97,7 @@ class SearchQuery:
             if getattr(self, name):
                 kinds = [k for k in kinds if k in applies]
         if self.types:
-            kinds = [k for k in kinds if set(TYPES.get(k, ())) & set(self.types)]
+            kinds = [k for k in kinds if any(owns_type(k, t) for t in self.types)]
         if self.statuses:
             kinds = [k for k in kinds if set(STATUSES.get(k, ())) & set(self.statuses)]
         return tuple(kinds)
@@ -114,7 +115,11 @@ class SearchQuery:
         if unknown or not self.kinds:
             problems["kinds"] = [f"Choose among {', '.join(KINDS)}; got {unknown or 'none'}."]
         kinds = set(self.kinds) & set(KINDS)
-        _check_values(problems, "types", self.types, {k: TYPES.get(k, ()) for k in kinds})
+        wrong = [t for t in self.types if not any(owns_type(k, t) for k in kinds)]
+        if wrong:
+            problems["types"] = [
+                f"Not a value of the kinds searched: {', '.join(map(str, wrong))}."
+            ]
         _check_values(problems, "statuses", self.statuses, {k: STATUSES.get(k, ()) for k in kinds})
         _check_values(problems, "tiers", self.tiers, {"memories": TIERS} if kinds else {})
         for name in ("tiers", "tags", "session_id", "statuses"):
@@ -134,10 +139,16 @@ class SearchQuery:
         return problems
 
     def types_of(self, kind: str) -> list[str]:
-        return [t for t in self.types if t in TYPES.get(kind, ())]
+        return [t for t in self.types if owns_type(kind, t)]
 
     def statuses_of(self, kind: str) -> list[str]:
         return [s for s in self.statuses if s in STATUSES.get(kind, ())]
+
+
+def owns_type(kind: str, value: str) -> bool:
+    """Whether items of `kind` can have the type `value`: one of its known types, or for events
+    a custom type (a dotted lower-case name, which no memory or knowledge type is)."""
+    return value in TYPES.get(kind, ()) or (kind == "events" and is_custom_event_type(value))
 
 
 def _check_values(problems, name: str, values, allowed_by_kind: dict[str, tuple[str, ...]]):

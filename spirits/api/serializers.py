@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from elephantasm.api.fields import StrictCharField, StrictModelSerializer
+from elephantasm.api.fields import StrictBooleanField, StrictCharField, StrictModelSerializer
 from elephantasm.validators import metadata_problem
 from events.models import EventType
 from spirits.models import Spirit
@@ -27,6 +27,7 @@ class SpiritSerializer(serializers.ModelSerializer):
     effective_config = serializers.DictField(
         read_only=True, help_text="The stored settings merged over the defaults: what applies."
     )
+    is_deleted = serializers.BooleanField(read_only=True, help_text="Whether deleted_at is set.")
 
     class Meta:
         model = Spirit
@@ -39,17 +40,26 @@ class SpiritSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "deleted_at",
+            "is_deleted",
         ]
         read_only_fields = fields
         extra_kwargs = {"status": {"help_text": STATUS_HELP}}
 
 
 class SpiritUpdateSerializer(StrictModelSerializer):
-    """PATCH body: any subset of the writable fields (the team cannot change: 400)."""
+    """PATCH body: any subset of the writable fields (the team cannot change: 400), and
+    `is_deleted` (true soft-deletes, false restores)."""
+
+    is_deleted = StrictBooleanField(
+        required=False,
+        help_text="true soft-deletes the spirit and its events as DELETE does (owner role), false "
+        "restores them as POST .../restore/ does (admin role); with other fields, all apply in "
+        "one transaction.",
+    )
 
     class Meta:
         model = Spirit
-        fields = WRITABLE_FIELDS
+        fields = [*WRITABLE_FIELDS, "is_deleted"]
         extra_kwargs = {
             "config": {"help_text": "Memory settings; only what differs from the defaults."},
             "status": {"help_text": STATUS_HELP},
@@ -64,6 +74,7 @@ class SpiritUpdateSerializer(StrictModelSerializer):
 
 
 class SpiritCreateSerializer(SpiritUpdateSerializer):
+    is_deleted = None  # a new spirit is live
     team = StrictCharField(
         required=False,
         max_length=64,
@@ -78,14 +89,17 @@ class SpiritCreateSerializer(SpiritUpdateSerializer):
 
 
 class EventCountsByTypeSerializer(serializers.Serializer):
-    """Live events per type; every type is present, zero included."""
+    """Live events per type: every known type, zero included, then each custom type the spirit
+    has live events of (by name)."""
 
     def get_fields(self):
         return {value: serializers.IntegerField(min_value=0) for value in EventType.values}
 
     def to_representation(self, instance):
         # The keys hold dots, which DRF would read as a path: read them directly.
-        return {value: int(instance.get(value, 0)) for value in EventType.values}
+        known = {value: int(instance.get(value, 0)) for value in EventType.values}
+        custom = {key: int(count) for key, count in instance.items() if key not in known}
+        return {**known, **custom}
 
 
 class SpiritStatsSerializer(serializers.Serializer):

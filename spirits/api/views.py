@@ -13,11 +13,12 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from elephantasm.api.permissions import check_action_role
 from elephantasm.api.viewsets import TeamScopedViewSet
 from events.selectors import spirit_stats
 from spirits.models import Spirit
 from spirits.selectors import spirit_queryset, team_for_new_spirit
-from spirits.services import spirit_create, spirit_restore, spirit_soft_delete, spirit_update
+from spirits.services import spirit_create, spirit_patch, spirit_restore, spirit_soft_delete
 from teams.models import Role, Team
 
 from .filters import SpiritFilter
@@ -39,6 +40,7 @@ ERRORS = {
     400: OpenApiResponse(description="Invalid input: error.code `validation_error`."),
     404: OpenApiResponse(description="No such spirit among your teams: `not_found`."),
 }
+ROLE_ERROR = OpenApiResponse(description="Too low a role: `permission_denied`, naming it.")
 
 
 @extend_schema_view(
@@ -54,9 +56,15 @@ ERRORS = {
         responses={201: SpiritSerializer, 400: ERRORS[400]},
     ),
     partial_update=extend_schema(
-        summary="Change a spirit",
+        summary="Change a spirit, soft-delete or restore it",
+        description=(
+            "Any of the writable fields, and is_deleted: true soft-deletes the spirit and its "
+            "events as DELETE does (owner role), false restores them as POST .../restore/ does "
+            "(a soft-deleted spirit is found only by a PATCH that restores it); all in one "
+            "transaction."
+        ),
         request=SpiritUpdateSerializer,
-        responses={200: SpiritSerializer, **ERRORS},
+        responses={200: SpiritSerializer, 403: ROLE_ERROR, **ERRORS},
     ),
     destroy=extend_schema(
         summary="Soft-delete a spirit and its events",
@@ -66,7 +74,8 @@ ERRORS = {
 @extend_schema(tags=["spirits"])
 class SpiritViewSet(TeamScopedViewSet):
     """Spirits of the caller's teams. Deleted spirits are hidden from reads unless
-    `include_deleted=true`; PATCH and DELETE act on live spirits only (restore first)."""
+    `include_deleted=true`; PATCH and DELETE act on live spirits only, except a PATCH that
+    restores (`"is_deleted": false`)."""
 
     queryset = Spirit.objects.all()
     team_field = "team"
@@ -106,10 +115,17 @@ class SpiritViewSet(TeamScopedViewSet):
         return SpiritSerializer
 
     def get_scoped_queryset(self):
-        include_deleted = self.action == "restore" or (
-            self.action in self.read_actions_seeing_deleted and self._include_deleted()
+        include_deleted = (
+            self.action == "restore"
+            or (self.action == "partial_update" and self._restores())
+            or (self.action in self.read_actions_seeing_deleted and self._include_deleted())
         )
         return spirit_queryset(include_deleted=include_deleted)
+
+    def _restores(self) -> bool:
+        """Whether the body restores the spirit (`"is_deleted": false`)."""
+        data = self.request.data
+        return isinstance(data, dict) and data.get("is_deleted") is False
 
     def _include_deleted(self) -> bool:
         raw = self.request.query_params.get("include_deleted")
@@ -140,7 +156,11 @@ class SpiritViewSet(TeamScopedViewSet):
         spirit = self.get_object()
         body = SpiritUpdateSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        spirit = spirit_update(spirit=spirit, **body.validated_data)
+        fields = dict(body.validated_data)
+        is_deleted = fields.pop("is_deleted", None)
+        if is_deleted is not None:  # the role of DELETE (owner) or of restore (admin) too
+            check_action_role(self, request, spirit, "destroy" if is_deleted else "restore")
+        spirit = spirit_patch(spirit=spirit, is_deleted=is_deleted, **fields)
         return Response(SpiritSerializer(spirit).data)
 
     def destroy(self, request, pk=None):

@@ -323,6 +323,7 @@ def test_get_returns_the_spirit(api, spirit):
         "created_at",
         "updated_at",
         "deleted_at",
+        "is_deleted",
     }
 
 

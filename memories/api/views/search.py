@@ -7,7 +7,7 @@ deleted or unknown spirit is a 404.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -21,6 +21,7 @@ from elephantasm.api.fields import (
     StrictIntegerField,
 )
 from elephantasm.api.viewsets import TeamScopedViewSet
+from events.models import EVENT_TYPE_RULE, is_custom_event_type
 from memories.retrieval import SearchQuery, search
 from memories.retrieval.query import (
     ALL_STATUSES,
@@ -53,7 +54,25 @@ def _choices(values) -> list[tuple[str, str]]:
 
 
 KindField = named_choice_field("SearchKindEnum", _choices(KINDS))
-TypeField = named_choice_field("SearchTypeEnum", _choices(ALL_TYPES))
+_KnownTypeField = named_choice_field("SearchTypeEnum", _choices(ALL_TYPES))
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": f"A known type (SearchTypeEnum) or a custom event type: {EVENT_TYPE_RULE}.",
+        "example": "message.in",
+    }
+)
+class TypeField(_KnownTypeField):
+    """A known event, memory or knowledge type, or a custom event type."""
+
+    def to_internal_value(self, data):
+        if is_custom_event_type(data):
+            return data
+        return super().to_internal_value(data)
+
+
 TierField = named_choice_field("SearchTierEnum", _choices(TIERS))
 StatusField = named_choice_field("SearchStatusEnum", _choices(ALL_STATUSES))
 TextMatchField = named_choice_field("SearchTextMatchEnum", _choices(TEXT_MATCHES))

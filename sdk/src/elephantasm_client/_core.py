@@ -332,9 +332,11 @@ def new_dedupe_key() -> str:
 
 
 def with_dedupe_key(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The event with a dedupe key when it has nothing the server could derive one from
-    (`dedupe_key`, `source_uri`, `occurred_at`): sending it twice then records it once."""
+    """The event with a dedupe key when the server would not derive the same one twice: it has
+    neither a `dedupe_key` nor an `occurred_at`. (The server gives an event without a time its
+    own clock's, before deriving its key, so a `source_uri` alone no longer makes a repeat a
+    duplicate.) Sending it twice then records it once."""
     event = dict(event)
-    if not any(event.get(name) for name in ("dedupe_key", "source_uri", "occurred_at")):
+    if not any(event.get(name) for name in ("dedupe_key", "occurred_at")):
         event["dedupe_key"] = new_dedupe_key()
     return event

@@ -46,9 +46,10 @@ class Events(Resource):
 
         `event` holds the other fields: `session_id`, `role`, `author`, `occurred_at`,
         `dedupe_key`, `source_uri`, `metadata`, `meta_summary`, `importance_score`,
-        `token_count`. An event with none of `dedupe_key`, `source_uri` and `occurred_at` gets
-        a random `dedupe_key`, so the client may retry it after a 5xx or a broken connection
-        without recording it twice.
+        `token_count`. An event with neither `dedupe_key` nor `occurred_at` gets a random
+        `dedupe_key` (the server would date it by its own clock, so a retry would be a new
+        event), so the client may retry it after a 5xx or a broken connection without
+        recording it twice.
 
         A 409 `duplicate_event` raises DuplicateEventError (with `existing_id`), except with
         `ignore_duplicates=True`, or when it answers a retry (the first attempt recorded it):
@@ -79,9 +80,9 @@ class Events(Resource):
         """Record up to 1,000 events of one spirit in one call.
 
         Each item gets a result in input order: `created`, `duplicate` (with the existing id) or
-        `error` (its validation error; the other items are still recorded). Items with no
-        `dedupe_key`, `source_uri` or `occurred_at` get a random `dedupe_key`, so a retried call
-        records nothing twice: after a retry, what the first attempt recorded comes back as
+        `error` (its validation error; the other items are still recorded). Items with neither
+        `dedupe_key` nor `occurred_at` get a random `dedupe_key`, so a retried call records
+        nothing twice: after a retry, what the first attempt recorded comes back as
         `duplicate`."""
         body = {"spirit_id": spirit_id, "events": [with_dedupe_key(e) for e in events]}
         return self._run(
