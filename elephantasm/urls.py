@@ -21,6 +21,7 @@ urlpatterns = [
     path("", views.root, name="root"),
     path("health", views.health, name="health"),
     path("api/v1/", include("memories.api.urls")),
+    path("api/v1/", include("spirits.api.urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -170,3 +170,23 @@ def state_as_of(object_type: str, object_id, moment: datetime) -> dict[str, Any]
     """The object as it was at `moment`, rebuilt from the log; None if it did not exist yet."""
     entry = history(object_type, object_id).filter(created_at__lte=moment).last()
     return None if entry is None else state_in(entry, object_id)
+
+
+def record_spirit(
+    *, spirit, action: str, actor: Actor, after: dict | None = None, reason: str = ""
+) -> AuditEntry:
+    """One entry about a spirit itself (object_type "spirit"), such as its import. No webhook:
+    the spirit is not a curated object."""
+    return AuditEntry.objects.create(
+        object_type="spirit",
+        object_id=spirit.pk,
+        spirit_id=spirit.pk,
+        team_id=spirit.team_id,
+        action=action,
+        before=None,
+        after=after,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        reason=reason,
+    )

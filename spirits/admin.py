@@ -1,6 +1,7 @@
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -13,6 +14,7 @@ from elephantasm.admin import (
 from teams.models import Role
 
 from .models import Spirit
+from .portability.export import export_chunks, export_filename
 from .services import (
     EDITABLE_FIELDS,
     spirit_create,
@@ -41,12 +43,15 @@ class SpiritAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin):
     ordering = ["-created_at"]
     # Managing spirits is for admins; deleting them for owners. The curation actions (dream now,
     # purge) are added by the memories app, which owns what they change (memories.admin.spirits).
+    # Exporting copies everything of a spirit out: admins, as in the API.
     admin_roles = {
         **TeamScopedAdminMixin.admin_roles,
         "add": Role.ADMIN,
         "change": Role.ADMIN,
         "delete": Role.OWNER,
+        "export": Role.ADMIN,
     }
+    actions = [*SoftDeleteAdminMixin.actions, "export_json"]
     fields = [
         "id",
         "team",
@@ -95,3 +100,25 @@ class SpiritAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin):
 
     def restore_object(self, obj) -> None:
         spirit_restore(spirit=obj)
+
+    def has_export_permission(self, request) -> bool:
+        return self.has_view_permission(request) and self.role_allows(request, "export")
+
+    @admin.action(
+        description="Export as JSON (one live spirit, a download)", permissions=["export"]
+    )
+    def export_json(self, request, queryset):
+        """The selected spirit's document (spirits.portability), streamed as a download. The
+        rows offered are already those of teams where the role suffices (response_action)."""
+        spirits = list(queryset.filter(deleted_at__isnull=True)[:2])
+        if len(spirits) != 1:
+            self.message_user(
+                request, "Select exactly one live spirit to export.", messages.WARNING
+            )
+            return None
+        spirit = spirits[0]
+        response = StreamingHttpResponse(
+            export_chunks(spirit=spirit), content_type="application/json; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{export_filename(spirit)}"'
+        return response

@@ -67,6 +67,8 @@ ROLE_NEEDED = {
     ("PATCH", "spirits/{pk}/"): Role.ADMIN,
     ("PUT", "spirits/{pk}/"): Role.ADMIN,
     ("POST", "spirits/{pk}/restore/"): Role.ADMIN,
+    ("POST", "spirits/import/"): Role.ADMIN,
+    ("GET", "spirits/{spirit_id}/export/"): Role.ADMIN,
     ("DELETE", "spirits/{pk}/"): Role.OWNER,
     ("POST", "spirits/{spirit_id}/purge/"): Role.OWNER,  # served by memories.api
     ("POST", "spirits/{spirit_id}/search/"): Role.VIEWER,
