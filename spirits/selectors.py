@@ -3,20 +3,29 @@ activity stats are events.selectors.spirit_stats.)"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
 from elephantasm.api.errors import ValidationFailed
-from teams.models import Team
+from teams.models import SLUG_PATTERN, Team
 
 from .models import Spirit
+
+SLUG_RE = re.compile(SLUG_PATTERN)
 
 
 def spirit_queryset(*, include_deleted: bool = False) -> QuerySet[Spirit]:
     """Spirits (live only unless include_deleted), newest first, with their team joined."""
     manager = Spirit.all_objects if include_deleted else Spirit.objects
     return manager.select_related("team").order_by("-created_at", "-id")
+
+
+def is_team_slug(value: object) -> bool:
+    """Whether `value` could be a team's slug: anything else (a NUL, which PostgreSQL refuses
+    in a query, or 10 KB of text) names no team and is never looked up."""
+    return isinstance(value, str) and len(value) <= 64 and SLUG_RE.fullmatch(value) is not None
 
 
 def team_for_new_spirit(*, team_ids: Iterable, slug: str | None) -> Team:
@@ -27,7 +36,7 @@ def team_for_new_spirit(*, team_ids: Iterable, slug: str | None) -> Team:
     """
     teams = Team.objects.filter(id__in=list(team_ids)).order_by("slug")
     if slug:
-        team = teams.filter(slug=slug).first()
+        team = teams.filter(slug=slug).first() if is_team_slug(slug) else None
         if team is None:
             raise ValidationFailed(
                 "Invalid input: team.", details={"team": [f"No team {slug!r} among yours."]}

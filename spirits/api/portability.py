@@ -27,7 +27,7 @@ from elephantasm.api.viewsets import TeamScopedViewSet
 from spirits.models import Spirit
 from spirits.portability.export import export_chunks, export_filename
 from spirits.portability.importer import spirit_import
-from spirits.selectors import team_for_new_spirit
+from spirits.selectors import is_team_slug, team_for_new_spirit
 from teams.actors import Actor
 from teams.models import Role, Team
 
@@ -115,7 +115,7 @@ class SpiritImportViewSet(TeamScopedViewSet):
     def team_target_id(self):
         """The copy's team: `?team=<slug>`, when it is one of the caller's teams."""
         slug = self.request.query_params.get("team")
-        if not slug:
+        if not is_team_slug(slug):
             return None
         return (
             Team.objects.filter(slug=slug, id__in=self.readable_team_ids)

@@ -17,7 +17,7 @@ from elephantasm.api.permissions import check_action_role
 from elephantasm.api.viewsets import TeamScopedViewSet
 from events.selectors import spirit_stats
 from spirits.models import Spirit
-from spirits.selectors import spirit_queryset, team_for_new_spirit
+from spirits.selectors import is_team_slug, spirit_queryset, team_for_new_spirit
 from spirits.services import spirit_create, spirit_patch, spirit_restore, spirit_soft_delete
 from teams.models import Role, Team
 
@@ -97,7 +97,7 @@ class SpiritViewSet(TeamScopedViewSet):
     def team_target_id(self):
         """A new spirit's team: the body's `team` slug, when it is one of the caller's teams."""
         slug = self.request.data.get("team") if isinstance(self.request.data, dict) else None
-        if not isinstance(slug, str) or not slug:
+        if not is_team_slug(slug):
             return None
         return (
             Team.objects.filter(slug=slug, id__in=self.readable_team_ids)

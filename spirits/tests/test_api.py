@@ -430,3 +430,23 @@ def test_openapi_schema_for_spirits_has_no_warnings():
     assert {"/api/v1/spirits/{id}/restore/", "/api/v1/spirits/{id}/stats/"} <= set(schema["paths"])
     list_params = {p["name"] for p in schema["paths"]["/api/v1/spirits/"]["get"]["parameters"]}
     assert {"name", "status", "include_deleted", "limit", "offset"} <= list_params
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "slug", ["a\x00b", "x" * 10_000, "Not A Slug"], ids=["nul", "long", "caps"]
+)
+def test_a_team_that_cannot_be_a_slug_is_a_400_not_a_500(api, slug):
+    """The probe's finding: a NUL in `team` reached a query (PostgreSQL refuses NULs) before the
+    body was checked. Such a value names no team, for the role check as for the spirit."""
+    response = api.post("/api/v1/spirits/", {"name": "x", "team": slug}, format="json")
+
+    assert response.status_code == 400
+    assert "team" in response.json()["error"]["details"]
+
+
+@pytest.mark.django_db
+def test_an_import_into_a_team_that_cannot_be_a_slug_is_a_400(api):
+    response = api.post("/api/v1/spirits/import/?team=a%00b", {}, format="json")
+
+    assert response.status_code == 400
