@@ -8,6 +8,7 @@ services alike.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import datetime, timedelta
@@ -17,6 +18,13 @@ from django.core.exceptions import ValidationError
 
 # Deeper JSON is refused: it is never useful and deep nesting costs recursion elsewhere.
 JSON_MAX_DEPTH = 32
+# Longest texts a caller may write (characters), and the largest metadata object (bytes of its
+# JSON). Without limits a 30 MB memory was stored, and every search and list then answered
+# 30 MB; past ~1 MB of words PostgreSQL cannot build the text's tsvector (a 500). Event content
+# has its own setting (EVENT_CONTENT_MAX_CHARS, 100,000).
+LONG_TEXT_MAX_CHARS = 100_000  # a memory's content
+TEXT_MAX_CHARS = 10_000  # summaries, facts, lessons and their rationale, descriptions
+METADATA_MAX_BYTES = 65_536
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # PostgreSQL takes time zone offsets up to ±15:59 ("time zone displacement out of range" past
 # them); Python's datetime up to ±23:59. Real zones lie within -12:00..+14:00.
@@ -76,7 +84,17 @@ def metadata_problem(value: Any) -> str | None:
     """Why `value` cannot be stored as a metadata JSON object, or None."""
     if not isinstance(value, dict):
         return "Must be a JSON object."
-    return json_problem(value)
+    problem = json_problem(value)
+    if problem is None and _json_size(value) > METADATA_MAX_BYTES:
+        return f"At most {METADATA_MAX_BYTES} bytes of JSON."
+    return problem
+
+
+def _json_size(value: Any) -> int:
+    try:
+        return len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    except (TypeError, ValueError):
+        return 0  # not JSON at all: json_problem says so
 
 
 def offset_problem(moment: datetime) -> str | None:

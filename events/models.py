@@ -5,7 +5,7 @@ import re
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Func, Value
 from django.db.models.expressions import RawSQL
@@ -13,7 +13,7 @@ from django.utils import timezone
 from pgvector.django import VectorField
 
 from elephantasm.models import TEXT_SEARCH_CONFIG, BaseModel, SoftDeleteModel, cosine_hnsw_index
-from elephantasm.validators import validate_json_object, validate_no_nul
+from elephantasm.validators import TEXT_MAX_CHARS, validate_json_object, validate_no_nul
 from spirits.models import Spirit
 
 
@@ -152,7 +152,9 @@ class Event(SoftDeleteModel):
     role = models.CharField(max_length=64, blank=True, validators=[validate_no_nul])
     author = models.CharField(max_length=255, blank=True, validators=[validate_no_nul])
     content = models.TextField(validators=[validate_no_nul])
-    meta_summary = models.TextField(blank=True, validators=[validate_no_nul])
+    meta_summary = models.TextField(
+        blank=True, validators=[validate_no_nul, MaxLengthValidator(TEXT_MAX_CHARS)]
+    )
     occurred_at = models.DateTimeField(default=timezone.now)
     session_id = models.CharField(max_length=255, blank=True, validators=[validate_no_nul])
     metadata = models.JSONField(

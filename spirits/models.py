@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 from elephantasm.models import SoftDeleteModel
-from elephantasm.validators import validate_json_object, validate_no_nul
+from elephantasm.validators import TEXT_MAX_CHARS, validate_json_object, validate_no_nul
 from teams.models import Team
 
 from .config import effective_config, validate_config
@@ -36,7 +37,9 @@ class Spirit(SoftDeleteModel):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="spirits")
     name = models.CharField(max_length=255, validators=[validate_no_nul])
-    description = models.TextField(blank=True, validators=[validate_no_nul])
+    description = models.TextField(
+        blank=True, validators=[validate_no_nul, MaxLengthValidator(TEXT_MAX_CHARS)]
+    )
     metadata = models.JSONField(
         default=dict, blank=True, validators=[validate_json_object, validate_no_nul]
     )

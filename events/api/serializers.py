@@ -17,6 +17,7 @@ from elephantasm.api.fields import (
     StrictIntegerField,
     StrictUUIDField,
 )
+from elephantasm.validators import TEXT_MAX_CHARS
 from events.models import (
     EVENT_BOOKKEEPING_FIELDS,
     EVENT_RECORDED_FIELDS,
@@ -39,7 +40,7 @@ class EventItemSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     content = StrictCharField(help_text="What happened. Required, at most EVENT_CONTENT_MAX_CHARS.")
     role = StrictCharField(max_length=64, required=False, allow_blank=True)
     author = StrictCharField(max_length=255, required=False, allow_blank=True)
-    meta_summary = StrictCharField(required=False, allow_blank=True)
+    meta_summary = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_CHARS)
     occurred_at = AwareDateTimeField(
         required=False, help_text="ISO 8601 with a time zone; defaults to now."
     )
@@ -127,7 +128,7 @@ class EventUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     unknown_field_message = "This field cannot be updated."
 
-    meta_summary = StrictCharField(required=False, allow_blank=True)
+    meta_summary = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_CHARS)
     importance_score = StrictFloatField(
         min_value=0.0, max_value=1.0, required=False, allow_null=True
     )

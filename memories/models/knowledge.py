@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 from elephantasm.models import cosine_hnsw_index
-from elephantasm.validators import validate_no_nul
+from elephantasm.validators import TEXT_MAX_CHARS, validate_no_nul
 
 from .base import (
     SpiritOwned,
@@ -35,8 +36,10 @@ class Knowledge(SpiritOwned):
     spirit = models.ForeignKey("spirits.Spirit", on_delete=models.CASCADE, related_name="knowledge")
     knowledge_type = models.CharField(max_length=16, choices=KnowledgeType.choices)
     topic = models.CharField(max_length=255, blank=True, validators=[validate_no_nul])
-    content = models.TextField(validators=[validate_no_nul])
-    summary = models.TextField(blank=True, validators=[validate_no_nul])
+    content = models.TextField(validators=[validate_no_nul, MaxLengthValidator(TEXT_MAX_CHARS)])
+    summary = models.TextField(
+        blank=True, validators=[validate_no_nul, MaxLengthValidator(TEXT_MAX_CHARS)]
+    )
     confidence = unit_interval_field(default=0.7)
     source_type = models.CharField(
         max_length=16, choices=KnowledgeSource.choices, default=KnowledgeSource.INTERNAL

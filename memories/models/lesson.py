@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 from elephantasm.models import cosine_hnsw_index
-from elephantasm.validators import validate_no_nul
+from elephantasm.validators import TEXT_MAX_CHARS, validate_no_nul
 
 from .base import (
     SpiritOwned,
@@ -25,8 +26,10 @@ class Lesson(SpiritOwned):
     """Something the spirit learned to do differently."""
 
     spirit = models.ForeignKey("spirits.Spirit", on_delete=models.CASCADE, related_name="lessons")
-    statement = models.TextField(validators=[validate_no_nul])
-    rationale = models.TextField(blank=True, validators=[validate_no_nul])
+    statement = models.TextField(validators=[validate_no_nul, MaxLengthValidator(TEXT_MAX_CHARS)])
+    rationale = models.TextField(
+        blank=True, validators=[validate_no_nul, MaxLengthValidator(TEXT_MAX_CHARS)]
+    )
     confidence = unit_interval_field(default=0.6)
     status = models.CharField(
         max_length=16, choices=LessonStatus.choices, default=LessonStatus.ACTIVE

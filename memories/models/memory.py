@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Now
 
 from elephantasm.models import cosine_hnsw_index
-from elephantasm.validators import validate_json_object, validate_no_nul
+from elephantasm.validators import (
+    LONG_TEXT_MAX_CHARS,
+    TEXT_MAX_CHARS,
+    validate_json_object,
+    validate_no_nul,
+)
 
 from .base import (
     SpiritOwned,
@@ -62,8 +68,12 @@ class Memory(SpiritOwned):
     memory_type = models.CharField(
         max_length=16, choices=MemoryType.choices, default=MemoryType.EPISODIC
     )
-    content = models.TextField(validators=[validate_no_nul])
-    summary = models.TextField(blank=True, validators=[validate_no_nul])
+    content = models.TextField(
+        validators=[validate_no_nul, MaxLengthValidator(LONG_TEXT_MAX_CHARS)]
+    )
+    summary = models.TextField(
+        blank=True, validators=[validate_no_nul, MaxLengthValidator(TEXT_MAX_CHARS)]
+    )
     subject = models.CharField(max_length=255, blank=True, validators=[validate_no_nul])
     importance = unit_interval_field()
     confidence = unit_interval_field(default=0.8)
