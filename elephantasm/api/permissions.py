@@ -72,6 +72,15 @@ def check_action_role(view, request, obj, action: str) -> None:
         raise refuse(required, role, "this team")
 
 
+def may_write(request, team_id) -> bool:
+    """Whether the caller may write in the team: at least the member role there and, with an
+    API key, its `write` scope. A read (a pack) that would also keep something checks it."""
+    auth = request.auth
+    if isinstance(auth, ApiKey) and not auth.has_scope(Scope.WRITE):
+        return False
+    return Role.at_least(caller_roles(request).get(team_id), Role.MEMBER)
+
+
 def required_scope(view, request) -> str:
     if request.method in permissions.SAFE_METHODS or required_role(view, request) == Role.VIEWER:
         return Scope.READ

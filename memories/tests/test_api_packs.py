@@ -86,3 +86,22 @@ def test_another_teams_spirit_is_404(other_api, spirit):
     assert other_api.post(pack_url(spirit), {}, format="json").status_code == 404
     assert other_api.get(f"/api/v1/spirits/{spirit.pk}/packs/latest/").status_code == 404
     assert other_api.get(f"/api/v1/spirits/{spirit.pk}/packs/").status_code == 404
+
+
+@pytest.mark.parametrize(("role", "scopes"), [("viewer", None), ("admin", ["read"])])
+def test_a_read_only_caller_gets_packs_but_keeps_none(role_api, spirit, role, scopes):
+    """The probe's finding: viewer and read-scope keys kept packs, so a read-only client could
+    push the kept history out."""
+    reader = role_api(role, scopes)
+
+    response = reader.post(f"/api/v1/spirits/{spirit.pk}/pack/", {"query": "hi"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["id"] is None
+    assert ContextPack.objects.filter(spirit=spirit).count() == 0
+
+
+def test_a_member_keeps_the_packs_it_asks_for(role_api, spirit):
+    response = role_api("member").post(f"/api/v1/spirits/{spirit.pk}/pack/", {}, format="json")
+
+    assert response.json()["id"] == str(ContextPack.objects.get(spirit=spirit).pk)

@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 
 from elephantasm.api.errors import NotFound
+from elephantasm.api.permissions import may_write
 from elephantasm.api.viewsets import TeamScopedViewSet
 from memories.models import ContextPack
 from memories.packs import PackRequest, compile_pack, item_dict
@@ -104,6 +105,9 @@ class SpiritPacksViewSet(ActorMixin, TeamScopedViewSet):
                 weights=dict(data.get("weights", {})),
             ),
             actor=self.actor,
+            # A read-only caller (viewer role, or a key without the write scope) reads packs
+            # but does not keep them: it could otherwise push the kept history out.
+            persist=may_write(request, spirit.team_id),
         )
         return Response(PackSerializer(_as_response(pack)).data)
 
