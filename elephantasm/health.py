@@ -1,4 +1,4 @@
-"""Health checks: is the database answering, is the broker answering.
+"""Health checks: is the database answering, the broker, a worker, and did beat tick lately.
 
 Each check opens its own short-lived connection with a short timeout, so a check never waits on
 (or breaks) a pooled connection and a dead dependency costs about `timeout` seconds, not a hang.
@@ -23,10 +23,13 @@ from django.db.utils import load_backend
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .heartbeat import last_beat
+
 logger = logging.getLogger(__name__)
 
 DATABASE_TIMEOUT_SECONDS = 2.0
 BROKER_TIMEOUT_SECONDS = 1.0
+WORKER_TIMEOUT_SECONDS = 0.5
 REDIS_SCHEMES = {"redis", "rediss", "unix"}
 
 
@@ -98,10 +101,43 @@ def check_broker(url: str, *, timeout: float = BROKER_TIMEOUT_SECONDS) -> dict[s
     return {"ok": True, "latency_ms": _elapsed_ms(started)}
 
 
-def overall_status(database: dict, broker: dict) -> str:
+def check_worker(*, timeout: float = WORKER_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """Whether a Celery worker answers a ping (remote control over the broker) within
+    `timeout`: the first answer ends the wait."""
+    from elephantasm.celery import app
+
+    started = time.perf_counter()
+    try:
+        replies = app.control.ping(timeout=timeout, limit=1) or []
+    except Exception as exc:  # kombu and redis raise many kinds: a check never raises
+        logger.warning("Health check: could not ping the workers: %s", exc)
+        return {"ok": False, "error": type(exc).__name__}
+    if not replies:
+        return {"ok": False, "error": "no worker answered"}
+    return {"ok": True, "latency_ms": _elapsed_ms(started)}
+
+
+def check_beat(url: str, *, stale_after: float | None = None) -> dict[str, Any]:
+    """Whether beat ticked within `stale_after` seconds (BEAT_STALE_SECONDS): its heartbeat."""
+    stale_after = settings.BEAT_STALE_SECONDS if stale_after is None else stale_after
+    try:
+        last = last_beat(url, timeout=BROKER_TIMEOUT_SECONDS)
+    except (redis.RedisError, OSError) as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    if last is None:
+        return {"ok": False, "error": "no heartbeat"}
+    age = round(max(0.0, time.time() - last), 1)
+    if age > stale_after:
+        return {"ok": False, "error": "late", "seconds_since": age}
+    return {"ok": True, "seconds_since": age}
+
+
+def overall_status(database: dict, *others: dict) -> str:
+    """Down without the database (nothing works); degraded when anything else does not answer
+    (the API serves; background work waits): never a reason to refuse traffic."""
     if not database["ok"]:
         return Status.DOWN
-    if not broker["ok"]:
+    if not all(other["ok"] for other in others):
         return Status.DEGRADED
     return Status.OK
 
@@ -110,8 +146,21 @@ def report() -> dict[str, Any]:
     """The document served at /health."""
     database = check_database()
     broker = check_broker(settings.CELERY_BROKER_URL)
+    if broker["ok"]:
+        worker = check_worker()
+        beat = check_beat(settings.CELERY_BROKER_URL)
+    else:  # neither can be asked: say why without waiting on the broker again
+        worker = beat = {"ok": False, "error": "broker not answering"}
     return {
-        "status": overall_status(database, broker),
+        "status": overall_status(database, broker, worker, beat),
         "database": database,
         "broker": broker,
+        "worker": worker,
+        "beat": beat,
     }
+
+
+def ready() -> dict[str, Any]:
+    """The document served at /health/ready: ready to serve while the database answers."""
+    database = check_database()
+    return {"status": Status.OK if database["ok"] else Status.DOWN, "database": database}

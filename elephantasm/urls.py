@@ -20,6 +20,8 @@ register_memories(router)
 urlpatterns = [
     path("", views.root, name="root"),
     path("health", views.health, name="health"),
+    path("health/live", views.health_live, name="health-live"),
+    path("health/ready", views.health_ready, name="health-ready"),
     path("api/v1/", include("memories.api.urls")),
     path("api/v1/", include("spirits.api.urls")),
     path("api/v1/", include(router.urls)),

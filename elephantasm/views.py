@@ -51,12 +51,34 @@ def root(request):
 @csrf_exempt
 @never_cache
 def health(request):
-    """200 while the database answers ("ok", or "degraded" without the broker); else 503."""
+    """200 while the database answers ("ok", or "degraded" when the broker, a worker or beat
+    does not answer); else 503."""
     if request.method not in _SAFE_METHODS:
         return _method_not_allowed(request)
     body = health_checks.report()
     status = 503 if body["status"] == health_checks.Status.DOWN else 200
     return JsonResponse(body, status=status)
+
+
+@never_cache
+@csrf_exempt
+def health_live(request):
+    """For orchestrators' liveness probes: the process serves requests. Checks nothing else
+    (a database outage must not get the web processes restarted)."""
+    if request.method not in _SAFE_METHODS:
+        return _method_not_allowed(request)
+    return JsonResponse({"status": health_checks.Status.OK})
+
+
+@never_cache
+@csrf_exempt
+def health_ready(request):
+    """For readiness probes: 200 while the database answers, else 503 (take it out of the load
+    balancer meanwhile). The broker, workers and beat do not count: the API serves without them."""
+    if request.method not in _SAFE_METHODS:
+        return _method_not_allowed(request)
+    body = health_checks.ready()
+    return JsonResponse(body, status=200 if body["status"] == health_checks.Status.OK else 503)
 
 
 def _is_admin(request) -> bool:

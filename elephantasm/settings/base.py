@@ -291,6 +291,11 @@ WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=120
 RETENTION_SWEEP_SECONDS = env.int("RETENTION_SWEEP_SECONDS", default=86400)
 # Minutes without an event after which an active session becomes idle.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+# Beat stamps a heartbeat in Redis on every tick (elephantasm/heartbeat.py), at least every
+# CELERY_BEAT_MAX_LOOP_INTERVAL seconds; /health calls beat late past BEAT_STALE_SECONDS.
+CELERY_BEAT_SCHEDULER = "elephantasm.heartbeat.HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 30
+BEAT_STALE_SECONDS = env.int("BEAT_STALE_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE = {
     "sessions-mark-idle": {
         "task": "events.tasks.mark_idle_sessions",

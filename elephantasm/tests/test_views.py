@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 import socket
+import uuid
 
 import pytest
 from django.conf import settings
 from django.db import connections
 from django.test import Client, override_settings
 
-from elephantasm import health
+from elephantasm import health, heartbeat
+from elephantasm.tests.waiting import real_worker
 
 
 def closed_local_port() -> int:
@@ -63,13 +65,17 @@ def test_root_refuses_post_with_json_405(client):
     assert response.json()["error"]["code"] == "method_not_allowed"
 
 
-@pytest.mark.django_db
-def test_health_is_ok_with_real_database_and_broker(client):
-    response = client.get("/health")
+@pytest.mark.django_db(transaction=True)
+def test_health_is_ok_with_real_database_broker_worker_and_beat(client):
+    heartbeat.stamp()  # what beat's scheduler does on every tick
+    with real_worker(f"test-health-{uuid.uuid4().hex}"):
+        response = client.get("/health")
 
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok"
+    assert body["status"] == "ok", body
+    assert body["worker"]["ok"] is True
+    assert body["beat"]["ok"] is True and body["beat"]["seconds_since"] < 60
     assert body["database"]["ok"] is True
     assert body["database"]["latency_ms"] >= 0
     assert body["broker"]["ok"] is True
