@@ -7,7 +7,7 @@ from events.api.urls import register as register_events
 from memories.api.urls import register as register_memories
 from spirits.api.urls import register as register_spirits
 
-from . import views
+from . import monitoring, views
 
 # No `.json` suffix routes: the API speaks JSON only, and the viewsets' handlers take no
 # `format` argument (a suffixed URL was a 500, found by elephantasm/tests/test_tenancy.py).
@@ -22,6 +22,7 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("health/live", views.health_live, name="health-live"),
     path("health/ready", views.health_ready, name="health-ready"),
+    path("metrics", monitoring.metrics_view, name="metrics"),
     path("api/v1/", include("memories.api.urls")),
     path("api/v1/", include("spirits.api.urls")),
     path("api/v1/", include(router.urls)),

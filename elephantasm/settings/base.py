@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "elephantasm.monitoring.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "elephantasm.api.middleware.RequestSizeLimitMiddleware",
@@ -286,11 +287,20 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)
 WEBHOOK_BACKOFF_MAX_SECONDS = env.float("WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0)
 WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=120)
+# Where webhooks may go (teams.webhooks.urls_policy): https only unless WEBHOOK_ALLOW_HTTP; public
+# addresses only, except the hosts of WEBHOOK_ALLOWED_HOSTS (comma-separated; allowed whatever
+# they resolve to: tests, a private deployment). The sweep deletes delivered and failed
+# deliveries older than WEBHOOK_DELIVERY_RETENTION_DAYS.
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
 # Retention (memories.services.retention): how often the sweep applies each team's
 # retention_days (seconds; default daily).
 RETENTION_SWEEP_SECONDS = env.int("RETENTION_SWEEP_SECONDS", default=86400)
 # Minutes without an event after which an active session becomes idle.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+# /metrics (Prometheus): with a token set, it needs `Authorization: Bearer <token>`.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # Beat stamps a heartbeat in Redis on every tick (elephantasm/heartbeat.py), at least every
 # CELERY_BEAT_MAX_LOOP_INTERVAL seconds; /health calls beat late past BEAT_STALE_SECONDS.
 CELERY_BEAT_SCHEDULER = "elephantasm.heartbeat.HeartbeatScheduler"

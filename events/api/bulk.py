@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from elephantasm.api.errors import ErrorCode
+from elephantasm.metrics import EVENTS_INGESTED
 from events.services import BulkItemResult, ItemStatus
 
 
@@ -54,6 +55,9 @@ def bulk_response_body(
     counts = dict.fromkeys(ItemStatus, 0)
     for result in results:
         counts[ItemStatus(result["status"])] += 1
+    for item_status, count in counts.items():
+        if count:
+            EVENTS_INGESTED.labels(item_status.value).inc(count)
     return {
         "results": results,
         "created": counts[ItemStatus.CREATED],

@@ -5,12 +5,15 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from elephantasm.api.envelope import ErrorResponseSerializer
 from elephantasm.api.permissions import check_action_role
 from elephantasm.api.viewsets import TeamScopedViewSet
+from elephantasm.metrics import EVENTS_INGESTED
 from events import selectors
+from events.errors import DuplicateEvent
 from events.models import Event, Session
 from events.services import (
     event_create,
@@ -103,12 +106,19 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedV
     )
     def create(self, request):
         serializer = EventCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            EVENTS_INGESTED.labels("error").inc()
+            raise ValidationError(serializer.errors)
         data = dict(serializer.validated_data)
         spirit = selectors.spirit_get_for_teams(
             spirit_id=data.pop("spirit_id"), team_ids=self.team_ids
         )
-        event = event_create(spirit=spirit, data=data)
+        try:
+            event = event_create(spirit=spirit, data=data)
+        except DuplicateEvent:
+            EVENTS_INGESTED.labels("duplicate").inc()
+            raise
+        EVENTS_INGESTED.labels("created").inc()
         return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from elephantasm.ai.tokens import count_tokens, count_tokens_many
 from elephantasm.api.errors import ValidationFailed
+from elephantasm.metrics import PACK_LATENCY
 from pipeline.flow import enqueue_pack_use
 from spirits.models import Spirit
 from teams.actors import Actor
@@ -183,6 +184,7 @@ def render(items: list[layers.Item]) -> str:
     return "\n\n".join(sections)
 
 
+@PACK_LATENCY.time()
 def compile_pack(
     spirit: Spirit,
     request: PackRequest,

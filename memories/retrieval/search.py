@@ -34,6 +34,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from elephantasm.ai.embeddings import Embedder, get_embedder
+from elephantasm.metrics import QUERY_EMBEDDING_LATENCY, SEARCH_LATENCY
 from elephantasm.models import TEXT_SEARCH_CONFIG
 from spirits.models import Spirit
 
@@ -172,6 +173,7 @@ class QueryEmbedding:
         return self._future.result()[1]
 
 
+@QUERY_EMBEDDING_LATENCY.time()
 def _embed_query(embedder: Embedder, text: str) -> tuple[list, str]:
     [vector] = embedder.embed([text])
     return vector, query_vector(vector)
@@ -250,6 +252,7 @@ def candidate_lists(
     return lists
 
 
+@SEARCH_LATENCY.time()
 def search(spirit: Spirit, query: SearchQuery, *, embedder: Embedder | None = None) -> SearchResult:
     """The k best items of `spirit` for `query` (ValidationFailed when the query is invalid)."""
     query = query.validated()
