@@ -23,6 +23,7 @@ from django.db.utils import load_backend
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .celery import app
 from .heartbeat import last_beat
 
 logger = logging.getLogger(__name__)
@@ -104,8 +105,6 @@ def check_broker(url: str, *, timeout: float = BROKER_TIMEOUT_SECONDS) -> dict[s
 def check_worker(*, timeout: float = WORKER_TIMEOUT_SECONDS) -> dict[str, Any]:
     """Whether a Celery worker answers a ping (remote control over the broker) within
     `timeout`: the first answer ends the wait."""
-    from elephantasm.celery import app
-
     started = time.perf_counter()
     try:
         replies = app.control.ping(timeout=timeout, limit=1) or []

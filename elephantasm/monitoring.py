@@ -32,6 +32,8 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from events.models import Event
+
 from .api.errors import ErrorCode, error_body
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -102,8 +104,6 @@ def queue_depths() -> dict[str, int] | None:
 
 def pipeline_lags(now: datetime | None = None) -> dict[str, float] | None:
     """{step: seconds}: the age of the oldest event still to enrich, and still to synthesize."""
-    from events.models import Event  # the project's models: imported when scraped
-
     now = now or timezone.now()
     try:
         oldest = {

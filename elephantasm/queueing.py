@@ -27,6 +27,7 @@ from celery.result import AsyncResult
 from django.conf import settings
 from django.db import transaction
 
+from . import logcontext
 from .celery import app
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,14 @@ def send(
     when the broker does not answer (at once, see the module's docstring)."""
     if not broker_answers():
         raise BrokerUnavailable(f"The broker does not answer: {name} was not sent.")
-    return app.send_task(name, args=list(args), countdown=countdown, ignore_result=ignore_result)
+    rid = logcontext.request_id.get()
+    return app.send_task(
+        name,
+        args=list(args),
+        countdown=countdown,
+        ignore_result=ignore_result,
+        headers={"request_id": rid} if rid else None,
+    )
 
 
 def _send_logged(name: str, args: tuple, countdown: float | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from elephantasm import logcontext
 from elephantasm.api.throttling import AuthFailures
 
 from .models import ApiKey
@@ -51,6 +52,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 raise exceptions.Throttled(wait=wait)
             raise exceptions.AuthenticationFailed(problem)
         api_key_record_use(api_key=api_key)
+        logcontext.set_caller(team_slug=api_key.team.slug, prefix=api_key.prefix)
         return ApiKeyPrincipal(api_key), api_key
 
     @staticmethod

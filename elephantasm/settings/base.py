@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "elephantasm.logcontext.RequestIdMiddleware",
     "elephantasm.monitoring.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -223,6 +224,8 @@ LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=3)
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+# Workers log through LOGGING (the JSON format, the request id of the task's request).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -380,10 +383,24 @@ parse_rate(API_THROTTLE_RATE, name="API_THROTTLE_RATE")
 parse_rate(API_THROTTLE_BURST_RATE, name="API_THROTTLE_BURST_RATE")
 parse_rate(API_AUTH_FAILURE_RATE, name="API_AUTH_FAILURE_RATE")
 
+# LOG_FORMAT=json: one JSON object per line, with the request id, team and API key prefix
+# (elephantasm/logcontext.py); "text" (the default) adds the request id to Django's lines.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "elephantasm.logcontext.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "elephantasm.logcontext.JsonFormatter"},
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -12,7 +12,7 @@ from django.db import connections
 from django.test import Client, override_settings
 
 from elephantasm import health, heartbeat
-from elephantasm.tests.waiting import real_worker
+from elephantasm.tests.waiting import real_worker, wait_until
 
 
 def closed_local_port() -> int:
@@ -69,6 +69,7 @@ def test_root_refuses_post_with_json_405(client):
 def test_health_is_ok_with_real_database_broker_worker_and_beat(client):
     heartbeat.stamp()  # what beat's scheduler does on every tick
     with real_worker(f"test-health-{uuid.uuid4().hex}"):
+        wait_until(lambda: health.check_worker(timeout=1)["ok"], "the worker answers a ping")
         response = client.get("/health")
 
     assert response.status_code == 200
