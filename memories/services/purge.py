@@ -1,11 +1,14 @@
 """Purge: hard-delete a spirit and everything of it. The only hard deletion of a spirit.
 
-Everything of the spirit is deleted in one transaction, table by table (bulk DELETEs: foreign
-keys are checked at commit, so the order is free): events with their vectors, sessions,
-memories (vectors are columns of their rows) with tags, provenance and links, knowledge and
-lessons with their links, identity, dream sessions and actions, pipeline failures, context
-packs, language-model call records, webhook deliveries; then the spirit row itself through
-Django's collector, which also takes whatever else points at it. The audit log keeps its
+Everything of the spirit is deleted in one transaction, table by table, dependents first, each
+with one DELETE statement that loads no row: memories (vectors are columns of their rows) with
+tags, provenance and links, knowledge and lessons with their links, events with their vectors,
+sessions, identity, dream actions and sessions, pipeline failures, context packs,
+language-model call records, webhook attempts and deliveries; then the spirit row itself with
+`QuerySet.delete()`, which also takes whatever else points at it. Only public Django APIs:
+`QuerySet.delete()` for the tables nothing points at (Django deletes those without loading
+them), and a plain `DELETE ... WHERE column = ANY(...)` on the connection's cursor for the
+tables others point at, once their dependents are gone (`delete_where`). The audit log keeps its
 entries of the spirit with ids, actions and times only (`audit.scrub`), plus one content-free
 PURGE entry of the spirit. A "purge.completed" webhook reports the counts.
 """
@@ -14,8 +17,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from elephantasm.api.errors import ValidationFailed
 from events.models import Event, EventEmbedding, Session
@@ -48,10 +52,35 @@ logger = logging.getLogger(__name__)
 MEMORY_LINKS = (Memory.contradicts.through, Memory.related_to.through)
 
 
-def bulk_delete(queryset: models.QuerySet) -> int:
-    """DELETE ... WHERE, in one statement, without loading rows or cascading in Python (the
-    callers delete every dependent table themselves). Returns the number of rows."""
-    return queryset.order_by()._raw_delete(queryset.db)
+def delete_rows(queryset: models.QuerySet, counts: Counter) -> None:
+    """`QuerySet.delete()`, its rows per model added to `counts`. For the tables nothing points
+    at (tags, links, vectors, attempts, packs, …) Django sends one DELETE ... WHERE and loads no
+    row; were one to gain a dependent table, Django would cascade to it (slower, still right)."""
+    _, per_model = queryset.delete()
+    counts.update(per_model)
+
+
+def delete_where(model: type[models.Model], field: str, values: Iterable, counts: Counter) -> None:
+    """DELETE FROM the model's table WHERE `field` = ANY(`values`): one statement, no row
+    loaded, nothing cascaded. For the tables others point at (events, memories, knowledge,
+    lessons, dream sessions, webhook deliveries), whose callers delete every dependent table
+    first: `QuerySet.delete()` would load each row to cascade in Python and send its DELETEs
+    100 ids at a time. Raw SQL through the connection's cursor, built only from the model's
+    table and column names (foreign keys are checked at commit)."""
+    values = list(values)
+    if not values:
+        return
+    table, column = model._meta.db_table, model._meta.get_field(field).column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {_quoted(table)} WHERE {_quoted(column)} = ANY(%s)",  # noqa: S608
+            [values],
+        )
+        counts[model._meta.label] += cursor.rowcount
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def delete_memories(ids, counts: Counter) -> None:
@@ -60,45 +89,44 @@ def delete_memories(ids, counts: Counter) -> None:
     if not ids:
         return
     for through in MEMORY_LINKS:
-        rows = through.objects.filter(
-            models.Q(from_memory_id__in=ids) | models.Q(to_memory_id__in=ids)
+        delete_rows(
+            through.objects.filter(
+                models.Q(from_memory_id__in=ids) | models.Q(to_memory_id__in=ids)
+            ),
+            counts,
         )
-        counts[through._meta.label] += bulk_delete(rows)
     for model in (MemoryTag, MemoryEvent, KnowledgeMemory, LessonMemory):
-        counts[model._meta.label] += bulk_delete(model.objects.filter(memory_id__in=ids))
+        delete_rows(model.objects.filter(memory_id__in=ids), counts)
     Memory.all_objects.filter(superseded_by_id__in=ids).exclude(pk__in=ids).update(
         superseded_by=None
     )
-    counts[Memory._meta.label] += bulk_delete(Memory.all_objects.filter(pk__in=ids))
+    delete_where(Memory, "id", ids, counts)
 
 
 def delete_knowledge(ids, counts: Counter) -> None:
     if not ids:
         return
-    counts[KnowledgeMemory._meta.label] += bulk_delete(
-        KnowledgeMemory.objects.filter(knowledge_id__in=ids)
-    )
+    delete_rows(KnowledgeMemory.objects.filter(knowledge_id__in=ids), counts)
     Knowledge.all_objects.filter(superseded_by_id__in=ids).exclude(pk__in=ids).update(
         superseded_by=None
     )
-    counts[Knowledge._meta.label] += bulk_delete(Knowledge.all_objects.filter(pk__in=ids))
+    delete_where(Knowledge, "id", ids, counts)
 
 
 def delete_lessons(ids, counts: Counter) -> None:
     if not ids:
         return
-    counts[LessonMemory._meta.label] += bulk_delete(LessonMemory.objects.filter(lesson_id__in=ids))
-    counts[Lesson._meta.label] += bulk_delete(Lesson.all_objects.filter(pk__in=ids))
+    delete_rows(LessonMemory.objects.filter(lesson_id__in=ids), counts)
+    delete_where(Lesson, "id", ids, counts)
 
 
-def delete_events(events: models.QuerySet, counts: Counter) -> None:
-    """Events with their vectors and the provenance links to them."""
-    ids = events.values("pk")
-    counts[EventEmbedding._meta.label] += bulk_delete(
-        EventEmbedding.objects.filter(event_id__in=ids)
-    )
-    counts[MemoryEvent._meta.label] += bulk_delete(MemoryEvent.objects.filter(event_id__in=ids))
-    counts[Event._meta.label] += bulk_delete(events)
+def delete_events(field: str, values: list, counts: Counter) -> None:
+    """The events whose `field` is one of `values` (a spirit, or ids), with their vectors and
+    the provenance links to them."""
+    events = Event.all_objects.filter(**{f"{field}__in": values}).values("pk")
+    delete_rows(EventEmbedding.objects.filter(event_id__in=events), counts)
+    delete_rows(MemoryEvent.objects.filter(event_id__in=events), counts)
+    delete_where(Event, field, values, counts)
 
 
 def _check_confirm(spirit: Spirit, confirm) -> None:
@@ -129,19 +157,19 @@ def spirit_purge(*, spirit: Spirit, actor: Actor, confirm: str) -> dict:
     delete_lessons(
         list(Lesson.all_objects.filter(spirit_id=sid).values_list("pk", flat=True)), counts
     )
-    delete_events(Event.all_objects.filter(spirit_id=sid), counts)
-    for model, rows in (
-        (Session, Session.objects.filter(spirit_id=sid)),
-        (Identity, Identity.objects.filter(spirit_id=sid)),
-        (DreamAction, DreamAction.objects.filter(session__spirit_id=sid)),
-        (DreamSession, DreamSession.objects.filter(spirit_id=sid)),
-        (PipelineFailure, PipelineFailure.objects.filter(spirit_id=sid)),
-        (ContextPack, ContextPack.objects.filter(spirit_id=sid)),
-        (LlmCall, LlmCall.objects.filter(spirit_id=sid)),
-        (WebhookAttempt, WebhookAttempt.objects.filter(delivery__spirit_id=sid)),
-        (WebhookDelivery, WebhookDelivery.objects.filter(spirit_id=sid)),
+    delete_events("spirit", [sid], counts)
+    for rows in (
+        Session.objects.filter(spirit_id=sid),
+        Identity.objects.filter(spirit_id=sid),
+        DreamAction.objects.filter(session__spirit_id=sid),
+        PipelineFailure.objects.filter(spirit_id=sid),
+        ContextPack.objects.filter(spirit_id=sid),
+        LlmCall.objects.filter(spirit_id=sid),
+        WebhookAttempt.objects.filter(delivery__spirit_id=sid),
     ):
-        counts[model._meta.label] += bulk_delete(rows)
+        delete_rows(rows, counts)
+    delete_where(DreamSession, "spirit", [sid], counts)
+    delete_where(WebhookDelivery, "spirit_id", [sid], counts)
     _, rest = Spirit.all_objects.filter(pk=sid).delete()  # the row, and anything newer
     counts.update(rest)
 

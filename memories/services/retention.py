@@ -1,6 +1,7 @@
 """Retention: a team's `retention_days` removes what is older, and what only that supported.
 
-For each spirit of the team (soft-deleted ones too), in one transaction per spirit:
+For each spirit of the team (soft-deleted ones too), in transactions of at most BATCH_SIZE rows
+of a kind (memories first, then events, then context packs, until none is left):
 - events with `occurred_at` before now - retention_days are hard-deleted with their vectors
   and provenance links; sessions are recounted, and a session left with no event is deleted;
 - a memory is removed when it has provenance and *every* event it came from is removed, unless
@@ -53,11 +54,21 @@ from ..models import (
     Memory,
     MemoryEvent,
 )
-from .purge import bulk_delete, delete_events, delete_knowledge, delete_lessons, delete_memories
+from .purge import (
+    delete_events,
+    delete_knowledge,
+    delete_lessons,
+    delete_memories,
+    delete_rows,
+    delete_where,
+)
 
 logger = logging.getLogger(__name__)
 
 RETENTION = Actor.system("retention")
+# Rows of one kind (memories, events, context packs) deleted per transaction: a large spirit is
+# worked through in many short transactions, not one that holds its locks for minutes.
+BATCH_SIZE = 1000
 
 
 def teams_with_retention() -> list:
@@ -124,26 +135,24 @@ _PACK_QUOTES_SQL = f"""
 """  # noqa: S608 - the table name is the model's, not input
 
 
-def _packs_quoting(spirit_id, events: QuerySet, removed: dict[str, list]) -> set:
-    """Ids of the spirit's context packs with an item that is one of the removed rows: an
-    event of `events` (still in the table), or an id of `removed` ({kind: ids})."""
-    with connection.cursor() as cursor:
-        cursor.execute(_PACK_QUOTES_SQL, [spirit_id, list(QUOTED_KINDS)])
-        quotes = cursor.fetchall()
-    if not quotes:
+def _packs_quoting(spirit_id, removed: dict[str, list]) -> set:
+    """Ids of the spirit's context packs with an item that is one of the removed rows
+    (`removed`: {kind: ids})."""
+    kinds = [kind for kind in QUOTED_KINDS if removed.get(kind)]
+    if not kinds:
         return set()
+    with connection.cursor() as cursor:
+        cursor.execute(_PACK_QUOTES_SQL, [spirit_id, kinds])
+        quotes = cursor.fetchall()
     gone = {kind: {str(i) for i in ids} for kind, ids in removed.items()}
-    quoted_events = set()
-    for _, kind, item_id in quotes:
-        if kind == "event":
-            try:
-                quoted_events.add(uuid.UUID(item_id))
-            except (TypeError, ValueError):
-                continue  # not an id: quotes nothing retention removes
-    gone["event"] = {
-        str(pk) for pk in events.filter(pk__in=quoted_events).values_list("pk", flat=True)
-    }
-    return {pack_id for pack_id, kind, item_id in quotes if item_id in gone.get(kind, ())}
+    return {pack_id for pack_id, kind, item_id in quotes if _as_id(item_id) in gone[kind]}
+
+
+def _as_id(text) -> str | None:
+    try:
+        return str(uuid.UUID(text))
+    except (TypeError, ValueError, AttributeError):
+        return None  # not an id: quotes nothing retention removes
 
 
 def _deliveries_carrying(spirit_id, ids: list) -> list:
@@ -159,57 +168,113 @@ def _deliveries_carrying(spirit_id, ids: list) -> list:
     return list(rows.values_list("pk", flat=True))
 
 
-@transaction.atomic
 def _apply_spirit(spirit_id, team_id, cutoff: datetime, reason: str) -> Counter:
+    """Retention of one spirit, in transactions of at most BATCH_SIZE rows of a kind: first the
+    memories only old events support, then the old events, then the old context packs, each
+    batch after batch until none is left."""
+    counts: Counter = Counter()
+    for step in (_memory_batch, _event_batch, _pack_batch):
+        while (batch := step(spirit_id, team_id, cutoff, reason)) is not None:
+            counts.update(batch)
+    return counts
+
+
+def _lock(spirit_id) -> None:
     lock_spirit_events(spirit_id)  # ingest, soft delete, restore wait
     lock_spirit_curation(spirit_id)  # and a dream or rollback
-    events = Event.all_objects.filter(spirit_id=spirit_id, occurred_at__lt=cutoff)
+
+
+def _removable_memories(spirit_id, cutoff: datetime) -> QuerySet:
+    """The spirit's memories with provenance, all of it older than the cutoff, not pinned."""
     old_link = MemoryEvent.objects.filter(memory=OuterRef("pk"), event__occurred_at__lt=cutoff)
     new_link = MemoryEvent.objects.filter(memory=OuterRef("pk"), event__occurred_at__gte=cutoff)
-    memory_ids = list(
+    return (
         Memory.all_objects.filter(spirit_id=spirit_id, pinned=False)
         .filter(Exists(old_link))
         .exclude(Exists(new_link))
+        .order_by()
         .values_list("pk", flat=True)
     )
+
+
+@transaction.atomic
+def _memory_batch(spirit_id, team_id, cutoff: datetime, reason: str) -> Counter | None:
+    """Up to BATCH_SIZE removable memories, with what only they support. They go before their
+    events: without its events a memory has no provenance left, and would stay."""
+    _lock(spirit_id)
+    memory_ids = list(_removable_memories(spirit_id, cutoff)[:BATCH_SIZE])
+    if not memory_ids:
+        return None
+    return _remove_memories(spirit_id, team_id, memory_ids, reason)
+
+
+@transaction.atomic
+def _event_batch(spirit_id, team_id, cutoff: datetime, reason: str) -> Counter | None:
+    """Up to BATCH_SIZE old events, with their vectors and provenance links; their sessions are
+    recounted, emptied ones deleted. A memory made from them since the memory batches (synthesis
+    runs between two transactions) goes first, as those did."""
+    _lock(spirit_id)
+    events = Event.all_objects.filter(spirit_id=spirit_id, occurred_at__lt=cutoff)
+    event_ids = list(events.order_by().values_list("pk", flat=True)[:BATCH_SIZE])
+    if not event_ids:
+        return None
+    counts: Counter = Counter()
+    late = list(_removable_memories(spirit_id, cutoff).filter(event_links__event_id__in=event_ids))
+    if late:
+        counts.update(_remove_memories(spirit_id, team_id, list(set(late)), reason))
+    session_ids = set(
+        Event.all_objects.filter(pk__in=event_ids)
+        .exclude(session_id="")
+        .values_list("session_id", flat=True)
+    )
+    pack_ids = _packs_quoting(spirit_id, {"event": event_ids})  # before the events go
+    delete_events("id", event_ids, counts)
+    if pack_ids:
+        delete_rows(ContextPack.objects.filter(pk__in=pack_ids), counts)
+    if session_ids:
+        sessions_recompute(spirit_id=spirit_id, session_ids=session_ids)
+        empty = Session.objects.filter(spirit_id=spirit_id, session_id__in=session_ids).exclude(
+            Exists(Event.all_objects.filter(spirit_id=spirit_id, session_id=OuterRef("session_id")))
+        )
+        delete_rows(empty, counts)
+    return counts
+
+
+@transaction.atomic
+def _pack_batch(spirit_id, team_id, cutoff: datetime, reason: str) -> Counter | None:
+    """Up to BATCH_SIZE context packs older than the cutoff."""
+    _lock(spirit_id)
+    old = ContextPack.objects.filter(spirit_id=spirit_id, created_at__lt=cutoff)
+    pack_ids = list(old.order_by().values_list("pk", flat=True)[:BATCH_SIZE])
+    if not pack_ids:
+        return None
+    counts: Counter = Counter()
+    delete_rows(ContextPack.objects.filter(pk__in=pack_ids), counts)
+    return counts
+
+
+def _remove_memories(spirit_id, team_id, memory_ids: list, reason: str) -> Counter:
+    """Delete the memories, the knowledge and lessons only they support, the context packs
+    quoting any of them and the webhook deliveries holding their states; leave one purge entry
+    per memory, item and lesson, and scrub their earlier ones."""
     knowledge_ids = _only_supported_by(
         Knowledge, KnowledgeMemory, "knowledge", spirit_id, memory_ids
     )
     lesson_ids = _only_supported_by(Lesson, LessonMemory, "lesson", spirit_id, memory_ids)
-    session_ids = set(events.exclude(session_id="").values_list("session_id", flat=True))
     removed = {"memory": memory_ids, "knowledge": knowledge_ids, "lesson": lesson_ids}
-    pack_ids = _packs_quoting(spirit_id, events, removed)  # before the events go
+    pack_ids = _packs_quoting(spirit_id, removed)
     delivery_ids = _deliveries_carrying(spirit_id, [*memory_ids, *knowledge_ids, *lesson_ids])
 
     counts: Counter = Counter()
     delete_lessons(lesson_ids, counts)
     delete_knowledge(knowledge_ids, counts)
     delete_memories(memory_ids, counts)
-    delete_events(events, counts)
-    counts[ContextPack._meta.label] += bulk_delete(
-        ContextPack.objects.filter(spirit_id=spirit_id).filter(
-            Q(created_at__lt=cutoff) | Q(pk__in=pack_ids)
-        )
-    )
+    if pack_ids:
+        delete_rows(ContextPack.objects.filter(pk__in=pack_ids), counts)
     if delivery_ids:
-        counts[WebhookAttempt._meta.label] += bulk_delete(
-            WebhookAttempt.objects.filter(delivery_id__in=delivery_ids)
-        )
-        counts[WebhookDelivery._meta.label] += bulk_delete(
-            WebhookDelivery.objects.filter(pk__in=delivery_ids)
-        )
-    if session_ids:
-        sessions_recompute(spirit_id=spirit_id, session_ids=session_ids)
-        empty = Session.objects.filter(spirit_id=spirit_id, session_id__in=session_ids).exclude(
-            Exists(Event.all_objects.filter(spirit_id=spirit_id, session_id=OuterRef("session_id")))
-        )
-        counts[Session._meta.label] += bulk_delete(empty)
-
-    for object_type, ids in (
-        ("memory", memory_ids),
-        ("knowledge", knowledge_ids),
-        ("lesson", lesson_ids),
-    ):
+        delete_rows(WebhookAttempt.objects.filter(delivery_id__in=delivery_ids), counts)
+        delete_where(WebhookDelivery, "id", delivery_ids, counts)
+    for object_type, ids in removed.items():
         if not ids:
             continue
         audit.scrub(AuditEntry.objects.filter(object_type=object_type, object_id__in=ids))

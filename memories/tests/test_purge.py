@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+import re
+from collections import Counter
+
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from elephantasm.api.errors import ValidationFailed
-from memories.models import AuditEntry
+from events.models import Event, EventEmbedding
+from events.tests.factories import EventFactory
+from memories.models import AuditEntry, DreamSession, Knowledge, Lesson, Memory
+from memories.services import purge, retention
 from memories.services.purge import spirit_purge
 from spirits.models import Spirit
 from spirits.services import spirit_soft_delete
@@ -104,6 +113,44 @@ def test_purge_sends_purge_completed(full_spirit):
     assert delivery.payload["data"]["scope"] == "spirit"
     assert delivery.payload["data"]["deleted"]["memories.Memory"] == 2
     assert "secret is 42" not in str(delivery.payload)
+
+
+def test_purge_and_retention_use_public_django_apis_only():
+    """No private Django API (QuerySet._raw_delete, the deletion Collector, ...): `_meta` is
+    the documented Options API; anything else starting with "_" on an object is private."""
+    private = set()
+    for module in (purge, retention):
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            attr = getattr(node, "attr", "")
+            if attr.startswith("_") and not attr.startswith("__") and attr != "_meta":
+                private.add(f"{module.__name__}: .{attr}")
+            if isinstance(node, ast.ImportFrom) and node.module == "django.db.models.deletion":
+                private.add(f"{module.__name__}: django.db.models.deletion")
+    assert not private, sorted(private)
+
+
+def _deletes_per_table(sqls: list[str]) -> Counter:
+    return Counter(m.group(1) for sql in sqls if (m := re.match(r'DELETE FROM "(\w+)"', sql)))
+
+
+def test_purge_deletes_each_large_table_in_one_statement_without_loading_it(spirit):
+    """Events and their vectors, memories, knowledge and lessons go in one DELETE each, however
+    many (more than the 100 ids per DELETE of Django's collector here); no event row is read."""
+    fill_spirit(spirit)
+    EventFactory.create_batch(150, spirit=spirit)
+    sqls: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        sqls.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        result = spirit_purge(spirit=spirit, actor=ACTOR, confirm=spirit.name)
+    assert result["deleted"]["events.Event"] == 153
+    deletes = _deletes_per_table(sqls)
+    for model in (Event, EventEmbedding, Memory, Knowledge, Lesson, DreamSession):
+        assert deletes[model._meta.db_table] == 1, (model, deletes)
+    assert not [sql for sql in sqls if '"events_event"."content"' in sql]
 
 
 # --- API -----------------------------------------------------------------------------------------

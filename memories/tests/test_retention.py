@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from events.models import Event, EventEmbedding, Session
 from events.services.sessions import sessions_recompute
 from events.tests.factories import EventFactory
 from memories.models import AuditEntry, ContextPack, Knowledge, Lesson, Memory, MemoryEvent
+from memories.services import retention
 from memories.services.knowledge import knowledge_create
 from memories.services.lessons import lesson_create
 from memories.services.memories import memory_create, memory_mark_disputed, memory_update
@@ -258,3 +261,55 @@ def test_knowledge_is_not_removed_twice_across_spirits(team):
     assert counts["memories.Memory"] == 1
     assert Memory.objects.filter(spirit=b).count() == 1
     assert not Knowledge.objects.exists() and not Lesson.objects.exists()
+
+
+def _deletes(sqls: list[str]) -> dict[str, list[int]]:
+    """{table: [rows deleted by each DELETE statement]} of (sql, rowcount) pairs."""
+    found: dict[str, list[int]] = {}
+    for sql, rows in sqls:
+        match = re.match(r'DELETE FROM "(\w+)"', sql)
+        if match:
+            found.setdefault(match.group(1), []).append(rows)
+    return found
+
+
+def test_retention_deletes_in_batches_until_nothing_is_left(team, spirit, monkeypatch):
+    """With batches of 2, five old events with a memory each (and knowledge resting on two
+    of them) are all removed, no statement deleting more than 2 events, memories or packs."""
+    monkeypatch.setattr(retention, "BATCH_SIZE", 2, raising=False)
+    memories = [_memory(spirit, [_event(spirit, 40 + i)]) for i in range(5)]
+    item = knowledge_create(
+        spirit=spirit,
+        data={"knowledge_type": "FACT", "content": "fact"},
+        actor=ACTOR,
+        memory_ids=[memories[0].pk, memories[4].pk],
+    )
+    for _ in range(3):
+        ContextPack.objects.create(
+            spirit=spirit,
+            preset="chat",
+            max_tokens=10,
+            token_count=1,
+            created_at=timezone.now() - timedelta(days=40),
+        )
+    kept = _memory(spirit, [_event(spirit, 1)])
+    statements: list[tuple[str, int]] = []
+
+    def record(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        statements.append((sql, context["cursor"].rowcount))
+        return result
+
+    with connection.execute_wrapper(record):
+        counts = retention_apply(team=team)
+
+    assert counts["events.Event"] == 5 and counts["memories.Memory"] == 5
+    assert counts["memories.Knowledge"] == 1 and counts["memories.ContextPack"] == 3
+    assert list(Memory.all_objects.values_list("pk", flat=True)) == [kept.pk]
+    assert Event.all_objects.count() == 1 and not ContextPack.objects.exists()
+    assert not _exists(item)
+    assert AuditEntry.objects.filter(action="purge", object_type="memory").count() == 5
+    deletes = _deletes(statements)
+    for model in (Event, Memory, ContextPack):
+        rows = deletes[model._meta.db_table]
+        assert len(rows) >= 2 and max(rows) <= 2, (model, rows)

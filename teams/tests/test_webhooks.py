@@ -30,7 +30,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    """The loopback receiver, and the policy exception it needs (http, a loopback host)."""
+    settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     server = WebhookReceiver(SECRET).start()
     yield server
     server.stop()
@@ -204,6 +207,8 @@ def test_a_4xx_other_than_408_and_429_fails_at_once(hooked_spirit, receiver):
 
 
 def test_connection_errors_are_retried_and_recorded(spirit, settings):
+    settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -331,7 +336,8 @@ def test_team_admin_never_shows_the_secret_and_blank_keeps_it(admin_client, hook
     assert team.webhook_secret == "a-new-one"
 
 
-def test_team_admin_generates_a_secret_shown_once(admin_client, team):
+def test_team_admin_generates_a_secret_shown_once(admin_client, team, settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["example.com"]  # no DNS needed
     url = reverse("admin:teams_team_change", args=[team.pk])
     form = {
         "name": team.name,

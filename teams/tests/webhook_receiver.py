@@ -1,7 +1,8 @@
 """A real HTTP server on loopback that receives webhooks (the approach of
 elephantasm/tests/chat_server.py): each test scripts the statuses it answers with, in order
-(200 once the script runs out), and the server checks every request's signature with the
-team's secret over the raw body it received, as a real receiver would."""
+(200 once the script runs out), with headers if given (a redirect's Location), and the server
+checks every request's signature with the team's secret over the raw body it received, as a
+real receiver would."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class Received:
 class WebhookReceiver:
     def __init__(self, secret: str) -> None:
         self.secret = secret
-        self._script: deque[tuple[int, str]] = deque()
+        self._script: deque[tuple[int, str, dict[str, str]]] = deque()
         self._lock = threading.Lock()
         self.requests: list[Received] = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -37,9 +38,12 @@ class WebhookReceiver:
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/hooks/elephantasm"
+        return f"http://127.0.0.1:{self.port}/hooks/elephantasm"
 
     def start(self) -> WebhookReceiver:
         self._thread.start()
@@ -50,14 +54,16 @@ class WebhookReceiver:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
-    def script(self, *statuses: int, body: str = "") -> None:
+    def script(self, *statuses: int, body: str = "", headers: dict[str, str] | None = None) -> None:
         with self._lock:
-            self._script.extend((status, body or f"status {status}") for status in statuses)
+            self._script.extend(
+                (status, body or f"status {status}", headers or {}) for status in statuses
+            )
 
-    def _answer(self, received: Received) -> tuple[int, str]:
+    def _answer(self, received: Received) -> tuple[int, str, dict[str, str]]:
         with self._lock:
             self.requests.append(received)
-            return self._script.popleft() if self._script else (200, "ok")
+            return self._script.popleft() if self._script else (200, "ok", {})
 
     def _handler_class(self):
         receiver = self
@@ -71,11 +77,13 @@ class WebhookReceiver:
                 valid = signing.verify(
                     receiver.secret, raw, headers.get(signing.SIGNATURE_HEADER.lower(), "")
                 )
-                status, text = receiver._answer(Received(headers, raw, valid))
+                status, text, extra = receiver._answer(Received(headers, raw, valid))
                 if not valid:
-                    status, text = 401, "bad signature"
+                    status, text, extra = 401, "bad signature", {}
                 payload = text.encode()
                 self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()

@@ -1,4 +1,5 @@
-"""Admin of webhook deliveries (imported by teams.admin), and the team form's write-only secret."""
+"""Admin of webhook deliveries (imported by teams.admin), and the team form's webhook fields: the
+URL checked against the delivery policy, the write-only secret."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils.html import format_html
 
 from elephantasm.admin import TeamScopedAdminMixin
 
+from . import urls_policy
 from .models import WebhookAttempt, WebhookDelivery, WebhookStatus
 from .services import webhook_send_again
 
@@ -37,6 +39,16 @@ class TeamWebhookForm(forms.ModelForm):
             f"Write-only (currently {state}). Leave blank to keep it; with a URL and no secret, "
             "one is generated on save and shown once."
         )
+
+    def clean_webhook_url(self) -> str:
+        """Refuse a URL the delivery policy would refuse (urls_policy), naming the rule."""
+        url = self.cleaned_data.get("webhook_url") or ""
+        if url:
+            try:
+                urls_policy.check_url(url, resolve_allowed=False)
+            except urls_policy.UrlRefused as exc:
+                raise forms.ValidationError(exc.message, code=exc.code) from None
+        return url
 
     def clean_webhook_secret(self) -> str:
         return self.cleaned_data.get("webhook_secret") or self.instance.webhook_secret

@@ -27,7 +27,7 @@ from django.utils import timezone
 from elephantasm.queueing import send_after_commit
 from teams.models import Team
 
-from . import signing
+from . import signing, urls_policy
 from .models import WebhookAttempt, WebhookDelivery, WebhookStatus
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 DELIVER_TASK = "teams.webhooks.deliver"  # its queue: settings.CELERY_TASK_ROUTES
 RETRYABLE_STATUSES = frozenset({408, 429})
 EXCERPT_BYTES = 500
+PRUNE_BATCH = 1000  # deliveries deleted per transaction by webhooks_prune
 
 
 def body_of(delivery: WebhookDelivery) -> bytes:
@@ -128,7 +129,10 @@ def _claim(delivery_id, cycle: int, number: int, now: datetime) -> bool:
 
 
 def _post(team: Team, delivery: WebhookDelivery) -> tuple[dict[str, Any], bool, float | None]:
-    """One POST. Returns the attempt's fields, whether it may pass, and a Retry-After."""
+    """One POST. Returns the attempt's fields, whether it may pass, and a Retry-After.
+
+    The URL is checked again first (urls_policy): a refused one fails the delivery at once, a
+    name that does not resolve is retried like a connection error."""
     body = body_of(delivery)
     headers = {
         "Content-Type": "application/json",
@@ -138,34 +142,62 @@ def _post(team: Team, delivery: WebhookDelivery) -> tuple[dict[str, Any], bool, 
         signing.SIGNATURE_HEADER: signing.signature_header(team.webhook_secret, body),
     }
     started = time.monotonic()
-    fields: dict[str, Any] = {}
     try:
-        with (
-            httpx.Client(timeout=settings.WEBHOOK_TIMEOUT, follow_redirects=False) as client,
-            client.stream("POST", team.webhook_url, content=body, headers=headers) as response,
-        ):
-            excerpt = b""
-            for chunk in response.iter_bytes():
-                excerpt += chunk
-                if len(excerpt) >= EXCERPT_BYTES:
-                    break
-            status = response.status_code
-            retry_after = _retry_after(response.headers.get("Retry-After"))
+        destination = urls_policy.check_url(team.webhook_url)
+        status, excerpt, retry_after = _request(destination, body, headers)
+    except urls_policy.UrlRefused as exc:
+        error = f"URL refused: {exc.message}"
+        return {"error": error[:EXCERPT_BYTES], "latency_ms": _ms(started)}, exc.transient, None
     except httpx.TimeoutException:
-        fields["error"] = f"no answer in {settings.WEBHOOK_TIMEOUT}s"
-        return {**fields, "latency_ms": _ms(started)}, True, None
+        error = f"no answer in {settings.WEBHOOK_TIMEOUT}s"
+        return {"error": error, "latency_ms": _ms(started)}, True, None
     except (httpx.TransportError, httpx.InvalidURL) as exc:
-        fields["error"] = f"connection failed: {type(exc).__name__}"
-        return {**fields, "latency_ms": _ms(started)}, True, None
+        error = f"connection failed: {type(exc).__name__}"
+        return {"error": error, "latency_ms": _ms(started)}, True, None
     fields = {
         "latency_ms": _ms(started),
         "http_status": status,
         "response_excerpt": excerpt[:EXCERPT_BYTES].decode("utf-8", "replace"),
         "succeeded": 200 <= status < 300,
     }
-    if not fields["succeeded"]:
+    if 300 <= status < 400:
+        fields["error"] = f"HTTP {status} (redirects are not followed)"
+    elif not fields["succeeded"]:
         fields["error"] = f"HTTP {status}"
     return fields, status in RETRYABLE_STATUSES or status >= 500, retry_after
+
+
+def _request(
+    destination: urls_policy.Destination, body: bytes, headers: dict[str, str]
+) -> tuple[int, bytes, float | None]:
+    """POST to an address the policy checked, never to a fresh resolution of the name (which
+    could point elsewhere by now: DNS rebinding). The URL's host is replaced by the address;
+    the Host header and TLS (SNI and the certificate's name, httpx's `sni_hostname`) keep the
+    name. The addresses are tried in order while a connection is refused. Redirects are not
+    followed, and proxies from the environment are not used (they would resolve the name)."""
+    headers = {**headers, "Host": destination.host_header}
+    extensions = {"sni_hostname": destination.host}
+    *others, last = destination.addresses
+    with httpx.Client(
+        timeout=settings.WEBHOOK_TIMEOUT, follow_redirects=False, trust_env=False
+    ) as client:
+        for address in others:
+            try:
+                return _post_to(client, destination.pinned(address), body, headers, extensions)
+            except httpx.ConnectError:
+                continue
+        return _post_to(client, destination.pinned(last), body, headers, extensions)
+
+
+def _post_to(client: httpx.Client, url, body, headers, extensions):
+    """(status, the first EXCERPT_BYTES of the answer, its Retry-After in seconds)."""
+    with client.stream("POST", url, content=body, headers=headers, extensions=extensions) as r:
+        excerpt = b""
+        for chunk in r.iter_bytes():
+            excerpt += chunk
+            if len(excerpt) >= EXCERPT_BYTES:
+                break
+        return r.status_code, excerpt, _retry_after(r.headers.get("Retry-After"))
 
 
 def webhook_attempt(*, delivery_id, cycle: int, number: int) -> Outcome:
@@ -228,6 +260,34 @@ def webhooks_due(*, now: datetime | None = None, limit: int = 1000) -> list[tupl
         .values_list("pk", "cycle", "attempt_count")[:limit]
     )
     return [(str(pk), cycle, count + 1) for pk, cycle, count in rows]
+
+
+def webhooks_prune(*, now: datetime | None = None) -> int:
+    """Delete delivered and failed deliveries (with their attempts) created more than
+    WEBHOOK_DELIVERY_RETENTION_DAYS ago, PRUNE_BATCH per transaction; a pending one stays until
+    it is settled. Returns how many deliveries."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.WEBHOOK_DELIVERY_RETENTION_DAYS)
+    old = WebhookDelivery.objects.filter(created_at__lt=cutoff).exclude(
+        status=WebhookStatus.PENDING
+    )
+    total = 0
+    while True:
+        with transaction.atomic():
+            # locked, so a "send again" meanwhile either waits or is skipped (and stays)
+            batch = list(
+                old.select_for_update(skip_locked=True)
+                .order_by()
+                .values_list("pk", flat=True)[:PRUNE_BATCH]
+            )
+            if not batch:
+                break
+            # only the ids are loaded; the attempts go by the cascade, in one statement
+            WebhookDelivery.objects.filter(pk__in=batch).only("pk").delete()
+        total += len(batch)
+    if total:
+        logger.info("webhooks: pruned %d deliveries created before %s", total, cutoff.isoformat())
+    return total
 
 
 def _ms(started: float) -> int:

@@ -26,8 +26,10 @@ def deliver_webhook(self, delivery_id: str, cycle: int, number: int) -> str:
 
 @shared_task(bind=True, name="teams.webhooks.sweep", **SAFE_DELIVERY)
 def webhooks_sweep(self) -> int:
-    """Re-enqueue pending deliveries whose task was lost. Returns how many."""
+    """Re-enqueue pending deliveries whose task was lost, and delete deliveries older than
+    WEBHOOK_DELIVERY_RETENTION_DAYS. Returns how many were re-enqueued."""
     due = services.webhooks_due()
     for delivery_id, cycle, number in due:
         deliver_webhook.delay(delivery_id, cycle, number)
+    services.webhooks_prune()
     return len(due)
