@@ -44,6 +44,13 @@ class WebhookDelivery(BaseModel):
         indexes = [
             models.Index(fields=["team", "-created_at"], name="webhook_team_created_idx"),
             models.Index(fields=["spirit_id"], name="webhook_spirit_idx"),
+            # Pruning (webhooks_prune): settled deliveries by age, so the sweep reads only the
+            # old ones instead of the whole table.
+            models.Index(
+                fields=["created_at"],
+                condition=~models.Q(status="pending"),
+                name="webhook_settled_created_idx",
+            ),
             # The sweep: pending deliveries by due time.
             models.Index(
                 fields=["next_attempt_at"],
