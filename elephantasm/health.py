@@ -141,13 +141,32 @@ def overall_status(database: dict, *others: dict) -> str:
     return Status.OK
 
 
+# The worker and beat checks, kept this long per process: /health is public, and a ping
+# borrows a broker connection for up to WORKER_TIMEOUT_SECONDS when no worker answers.
+BACKGROUND_CHECK_SECONDS = 5.0
+_background: dict[str, Any] = {"at": -1e9, "worker": None, "beat": None}
+
+
+def _background_checks() -> tuple[dict, dict]:
+    now = time.monotonic()
+    if now - _background["at"] >= BACKGROUND_CHECK_SECONDS:
+        _background.update(
+            at=now, worker=check_worker(), beat=check_beat(settings.CELERY_BROKER_URL)
+        )
+    return _background["worker"], _background["beat"]
+
+
+def forget_background_checks() -> None:
+    _background["at"] = -1e9
+
+
 def report() -> dict[str, Any]:
-    """The document served at /health."""
+    """The document served at /health (the worker and beat checks at most every
+    BACKGROUND_CHECK_SECONDS per process)."""
     database = check_database()
     broker = check_broker(settings.CELERY_BROKER_URL)
     if broker["ok"]:
-        worker = check_worker()
-        beat = check_beat(settings.CELERY_BROKER_URL)
+        worker, beat = _background_checks()
     else:  # neither can be asked: say why without waiting on the broker again
         worker = beat = {"ok": False, "error": "broker not answering"}
     return {

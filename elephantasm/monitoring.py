@@ -33,6 +33,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from events.models import Event
+from spirits.models import CURATED_STATUSES
 
 from .api.errors import ErrorCode, error_body
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -110,9 +111,12 @@ def pipeline_lags(now: datetime | None = None) -> dict[str, float] | None:
             "enrichment": Event.objects.filter(enriched_at__isnull=True).aggregate(
                 at=Min("created_at")
             )["at"],
-            "synthesis": Event.objects.filter(synthesized_at__isnull=True).aggregate(
-                at=Min("created_at")
-            )["at"],
+            # what the synthesis sweep would take: live events of live, curated spirits
+            "synthesis": Event.objects.filter(
+                synthesized_at__isnull=True,
+                spirit__deleted_at__isnull=True,
+                spirit__status__in=CURATED_STATUSES,
+            ).aggregate(at=Min("created_at"))["at"],
         }
     except DatabaseError as exc:
         logger.warning("Metrics: pipeline lag not read: %s", exc)

@@ -46,10 +46,24 @@ def _message(exc: exceptions.APIException) -> str:
 
 # Seconds a client is asked to wait when the database does not answer (503).
 DATABASE_RETRY_AFTER = 5
+# SQLSTATEs of a database that is not there: connection exceptions (class 08), and the server
+# shutting down or not yet accepting connections (57P01-57P03).
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    """A connection-level failure (no server, connection lost or refused): worth a retry.
+    Other OperationalErrors (a cancelled statement, a deadlock, a full disk) stay 500s."""
+    if isinstance(exc, InterfaceError):  # the connection is closed
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    state = getattr(exc.__cause__, "sqlstate", None)
+    return state is None or state.startswith(_UNAVAILABLE_STATES)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, OperationalError | InterfaceError):
+    if _database_unavailable(exc):
         # The database is down, restarting or refusing connections (or a statement was
         # cancelled): the request may succeed later, as /health says "down". Not a 500.
         logger.warning("Database unavailable: %s", type(exc).__name__, exc_info=exc)

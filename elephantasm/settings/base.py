@@ -242,6 +242,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     "queue_order_strategy": "priority",
+    # A broker that stops answering without closing its connections (stopped, partitioned)
+    # fails a publish in seconds, not never (kombu's default: no timeout). Above the workers'
+    # 1 s BRPOP wait.
+    "socket_timeout": 5,
+    "socket_connect_timeout": 2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Publishing tries once more at most: the sweeps catch up on anything not sent.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # The queue of every task, by name (tasks are sent by name: elephantasm.queueing, pipeline.flow).

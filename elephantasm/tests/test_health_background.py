@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connections
 from django.test import Client
 
-from elephantasm import heartbeat
+from elephantasm import health, heartbeat
 
 from .test_views import default_db_settings_pointing_nowhere
 
@@ -20,6 +20,13 @@ from .test_views import default_db_settings_pointing_nowhere
 @pytest.fixture
 def client():
     return Client()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_checks():
+    health.forget_background_checks()  # each test asks again (they are kept 5 s per process)
+    yield
+    health.forget_background_checks()
 
 
 @pytest.fixture(autouse=True)
@@ -92,3 +99,15 @@ def test_ready_follows_the_database_only(client, monkeypatch, tmp_path):
     assert ready.status_code == 200 and ready.json()["status"] == "ok"
     assert not_ready.status_code == 503
     assert not_ready.json()["database"] == {"ok": False, "error": "OperationalError"}
+
+
+@pytest.mark.django_db
+def test_the_worker_and_beat_checks_are_kept_a_few_seconds(client):
+    first = client.get("/health").json()
+    heartbeat.stamp()  # beat ticks now, but the answer of a moment ago is kept
+    again = client.get("/health").json()
+    health.forget_background_checks()
+    fresh = client.get("/health").json()
+
+    assert first["beat"]["ok"] is False and again["beat"] == first["beat"]
+    assert fresh["beat"]["ok"] is True

@@ -35,6 +35,13 @@ def client():
     return Client()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_health_checks():
+    health.forget_background_checks()  # kept 5 s per process: each test asks again
+    yield
+    health.forget_background_checks()
+
+
 def test_root_names_the_api_version_and_links_to_api_docs_schema_admin_and_health(client):
     response = client.get("/")
 

@@ -160,6 +160,9 @@ class _Allotment:
                 ):
                     each.tokens = count
                     self.counted.add(id(each))
+            says = said(item.line) if layer in _SAID_ONCE else ""
+            if says and says in self.said:  # said by an item taken before, in this layer too
+                continue
             heading = 0 if taken else self.headings[layer]
             if budget["used"] + item.tokens + heading > budget["allotted"] and item.short:
                 short_tokens = count_tokens(item.short)
@@ -171,8 +174,8 @@ class _Allotment:
                 if item.kind == "event":
                     self.shown_events.add(item.id)
                     self.shown_events.update(item.reasons.get("context", ()))
-                if layer in _SAID_ONCE:
-                    self.said.add(said(item.line))
+                if says:  # the full line's words, and the short form's when it was taken
+                    self.said.update({says, said(item.line)})
 
 
 def render(items: list[layers.Item]) -> str:

@@ -104,3 +104,14 @@ def test_a_fact_and_the_memory_it_came_from_with_the_same_words_show_once(spirit
         memories = [i.line for i in pack.items if i.layer == "memories"]
         assert sorted(facts) == ["- Ada plays the cello", "- Ada prefers short answers."]
         assert memories == []  # both say what a fact above already says
+
+
+def test_two_memories_that_say_the_same_show_once(spirit):
+    MemoryFactory(spirit=spirit, content="Ada prefers short answers.", importance=0.9)
+    MemoryFactory(
+        spirit=spirit, content="On 3 May 2024: Ada prefers short answers!", importance=0.8
+    )
+
+    pack = compile_pack(spirit, PackRequest(max_tokens=2000))
+
+    assert len([i for i in pack.items if i.layer == "memories"]) == 1

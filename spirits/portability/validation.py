@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
 from elephantasm.api.errors import ValidationFailed
-from elephantasm.validators import json_problem, text_problem
+from elephantasm.validators import json_problem, offset_problem, text_problem
 from events.models import Event
 from memories.identity_schema import validate_identity
 from memories.models import DreamStatus
@@ -163,11 +163,16 @@ def clean_value(field: Field, value: Any, path: str, problems: Problems) -> Any:
             return _fail(problems, path, "May not be blank.")
         return value
     if kind == "datetime":
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:  # the right shape, an impossible date: "2024-13-01T00:00:00Z"
+            parsed = None
         if parsed is None:
             return _fail(problems, path, "Must be an ISO 8601 time.")
         if parsed.tzinfo is None:
             return _fail(problems, path, "Must have a time zone offset.")
+        if offset_problem(parsed):
+            return _fail(problems, path, offset_problem(parsed))
         return parsed
     if kind == "unit":
         if not _is_number(value) or not 0.0 <= value <= 1.0:

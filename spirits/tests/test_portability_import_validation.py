@@ -185,3 +185,18 @@ def test_a_team_that_is_not_the_callers_is_refused(api, document, other_team):
     assert response.status_code == 400
     assert list(response.json()["error"]["details"]) == ["team"]
     assert all_rows() == before
+
+
+@pytest.mark.parametrize(
+    ("moment", "problem"),
+    [
+        ("2024-13-01T00:00:00Z", "Must be an ISO 8601 time."),  # the right shape, no such date
+        ("2024-01-01T00:00:00+20:00", "Time zone offset out of range"),
+    ],
+)
+def test_an_impossible_time_is_named_not_a_500(api, document, moment, problem):
+    document["events"][0]["occurred_at"] = moment
+
+    error = refused(api, document)
+
+    assert problem in error["details"]["events[0].occurred_at"][0]
