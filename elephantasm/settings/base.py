@@ -8,6 +8,8 @@ import environ
 from elephantasm import embedded_db
 from elephantasm.rates import parse_rate
 
+from .beat import beat_schedule
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -322,53 +324,9 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 CELERY_BEAT_SCHEDULER = "elephantasm.heartbeat.HeartbeatScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = 30
 BEAT_STALE_SECONDS = env.int("BEAT_STALE_SECONDS", default=120)
-CELERY_BEAT_SCHEDULE = {
-    "sessions-mark-idle": {
-        "task": "events.tasks.mark_idle_sessions",
-        "schedule": env.int("SESSION_IDLE_SWEEP_SECONDS", default=300),
-        "options": {"expires": 240},
-    },
-    "events-enrich-pending": {
-        "task": "events.tasks.enrich_pending",
-        "schedule": env.int("ENRICH_SWEEP_SECONDS", default=300),
-        "options": {"expires": 240},
-    },
-    "memories-embed-pending": {
-        "task": "memories.tasks.embed_pending",
-        "schedule": env.int("EMBED_SWEEP_SECONDS", default=300),
-        "options": {"expires": 240},
-    },
-    "memories-dream-sweep": {
-        "task": "memories.tasks.dream_sweep",
-        "schedule": DREAM_SWEEP_SECONDS,
-        "options": {"expires": 600},
-    },
-    "memories-synthesis-sweep": {
-        "task": "memories.tasks.synthesis_sweep",
-        "schedule": env.int("SYNTHESIS_SWEEP_SECONDS", default=300),
-        "options": {"expires": 240},
-    },
-    "memories-extraction-sweep": {
-        "task": "memories.tasks.extraction_sweep",
-        "schedule": env.int("EXTRACTION_SWEEP_SECONDS", default=300),
-        "options": {"expires": 240},
-    },
-    "memories-evolution-sweep": {
-        "task": "memories.tasks.evolution_sweep",
-        "schedule": env.int("EVOLUTION_SWEEP_SECONDS", default=600),
-        "options": {"expires": 540},
-    },
-    "memories-retention": {
-        "task": "memories.tasks.retention_sweep",
-        "schedule": RETENTION_SWEEP_SECONDS,
-        "options": {"expires": 3600},
-    },
-    "webhooks-sweep": {
-        "task": "teams.webhooks.sweep",
-        "schedule": env.int("WEBHOOK_SWEEP_SECONDS", default=300),
-        "options": {"expires": 240},
-    },
-}
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    dream_sweep_seconds=DREAM_SWEEP_SECONDS, retention_sweep_seconds=RETENTION_SWEEP_SECONDS
+)
 
 # --- Cache and rate limits -----------------------------------------------------------------------
 # The shared cache (rate-limit counters) lives in Redis: every web process counts the same requests.
