@@ -1,8 +1,9 @@
 """Rate limits per caller, counted in the shared Redis cache (every web process sees one count).
 
 A caller is its API key (programs), its user (sessions) or its IP address (anonymous). Each
-throttle counts requests in fixed windows with one atomic INCR per request; a refused request
-gets 429 `throttled` with `Retry-After` (the seconds left in the window) and is not counted.
+throttle counts requests in fixed windows with one atomic INCR per request (the window's expiry
+set in the same MULTI/EXEC); a refused request gets 429 `throttled` with `Retry-After` (the
+seconds left in the window) and is not counted.
 Two limits apply: API_THROTTLE_RATE (sustained, default 1200/min) and API_THROTTLE_BURST_RATE
 (default 100/s).
 An empty rate turns that limit off; an invalid one (`elephantasm.rates.parse_rate`) stops the
@@ -17,6 +18,7 @@ rate limiting must not take the API down with it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import time
@@ -51,43 +53,67 @@ def _window(duration: int, now: float) -> tuple[int, float]:
     return window, (window + 1) * duration - now
 
 
-def _hit(scope: str, caller: str, rate: str | None) -> tuple[str, float | None] | None:
-    """Count one hit of `caller` in `scope`: (the counter's key, the seconds to wait when the
-    count is over `rate`, else None); None when the rate is off or the cache does not answer."""
+def _counter(key: str) -> tuple[redis.Redis, str]:
+    """The Redis client of the throttle cache and `key` as that cache names it (its prefix)."""
+    config = settings.CACHES[settings.THROTTLE_CACHE_ALIAS]
+    options = config.get("OPTIONS", {})
+    client = _client(
+        config["LOCATION"], options.get("socket_connect_timeout"), options.get("socket_timeout")
+    )
+    return client, caches[settings.THROTTLE_CACHE_ALIAS].make_and_validate_key(key)
+
+
+@functools.lru_cache(maxsize=8)
+def _client(location: str, connect_timeout: float | None, timeout: float | None) -> redis.Redis:
+    """One connection pool per cache location (a settings override gets its own)."""
+    return redis.Redis.from_url(
+        location, socket_connect_timeout=connect_timeout, socket_timeout=timeout
+    )
+
+
+def _add(key: str, amount: int, ttl: int) -> int:
+    """Add `amount` to the counter `key` and give it `ttl` seconds to live if it has no expiry
+    yet, in one MULTI/EXEC: the counter never exists without its expiry (INCR on a key that has
+    just expired creates it afresh, and EXPIRE ... NX gives it one)."""
+    client, name = _counter(key)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.incrby(name, amount)
+        pipe.expire(name, ttl, nx=True)
+        value, _ = pipe.execute()
+    return int(value)
+
+
+def _hit(scope: str, caller: str, rate: str | None) -> tuple[str, int, float | None] | None:
+    """Count one hit of `caller` in `scope`: (the counter's key, its time to live, the seconds
+    to wait when the count is over `rate`, else None); None when the rate is off or the cache
+    does not answer."""
     limit = parse_rate(rate)
     if limit is None:
         return None
     num_requests, duration = limit
-    now = time.time()
-    window, left = _window(duration, now)
+    window, left = _window(duration, time.time())
     key = f"throttle:{scope}:{duration}:{caller}:{window}"
-    cache = caches[settings.THROTTLE_CACHE_ALIAS]
+    ttl = duration + 1
     try:
-        # add() is SET NX with an expiry; INCR is atomic across processes.
-        cache.add(key, 0, timeout=duration + 1)
-        try:
-            hits = cache.incr(key)
-        except ValueError:  # expired between add() and incr(): a new window
-            cache.add(key, 1, timeout=duration + 1)
-            hits = 1
+        hits = _add(key, 1, ttl)
     except (redis.RedisError, OSError) as exc:
         _warn_cache_down(exc)
         return None
-    return key, (left if hits > num_requests else None)
+    return key, ttl, (left if hits > num_requests else None)
 
 
-def _unhit(key: str) -> None:
-    """Take back one hit (a refused request uses up no quota)."""
-    # ValueError: the key expired meanwhile; the others: the cache does not answer.
-    with contextlib.suppress(ValueError, redis.RedisError, OSError):
-        caches[settings.THROTTLE_CACHE_ALIAS].decr(key)
+def _unhit(key: str, ttl: int) -> None:
+    """Take back one hit (a refused request uses up no quota). Should the window's counter have
+    expired meanwhile, the -1 left behind expires too, and no later window reads it."""
+    with contextlib.suppress(redis.RedisError, OSError):  # the cache does not answer
+        _add(key, -1, ttl)
 
 
 def count(scope: str, caller: str, rate: str | None) -> float | None:
     """Count one hit of `caller` in `scope`: the seconds to wait when the count is over `rate`,
     None when not, when the rate is off or when the cache does not answer."""
     hit = _hit(scope, caller, rate)
-    return None if hit is None else hit[1]
+    return None if hit is None else hit[2]
 
 
 def seconds(wait: float) -> int:
@@ -123,10 +149,10 @@ class CallerRateThrottle(BaseThrottle):
             for scope, rate_setting in self.limits
             if (hit := _hit(scope, caller, getattr(settings, rate_setting, None))) is not None
         ]
-        waits = [wait for _, wait in hits if wait is not None]
+        waits = [wait for _, _, wait in hits if wait is not None]
         if waits:
-            for key, _ in hits:
-                _unhit(key)
+            for key, ttl, _ in hits:
+                _unhit(key, ttl)
         self._wait = max(waits) if waits else None
         return self._wait is None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
@@ -254,3 +255,37 @@ def test_an_invalid_rate_in_the_environment_stops_the_settings_from_loading():
 
     assert result.returncode != 0
     assert "ImproperlyConfigured: Invalid API_THROTTLE_BURST_RATE '1/month'" in result.stderr
+
+
+def _counters() -> dict[bytes, int]:
+    """The throttle counters in the test Redis and their time to live (-1: no expiry)."""
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    pattern = f"{settings.CACHES['default']['KEY_PREFIX']}:*throttle:*"
+    return {key: client.ttl(key) for key in client.scan_iter(match=pattern)}
+
+
+def test_concurrent_hits_are_each_counted_once_and_the_counter_always_expires():
+    """Eight threads count 400 hits of one caller at once: the counter says 400, and it has its
+    expiry (it is created and given its expiry in one MULTI/EXEC, so no INCR can create a
+    counter that never expires, which would refuse the caller for ever)."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        waits = list(pool.map(lambda _: throttling.count("t", "key:race", "1000/min"), range(400)))
+
+    assert waits == [None] * 400
+    (key, ttl), *others = _counters().items()
+    assert others == []
+    assert redis.Redis.from_url(settings.CACHES["default"]["LOCATION"]).get(key) == b"400"
+    assert 0 < ttl <= 61
+
+
+def test_taking_back_a_hit_whose_window_expired_leaves_nothing_that_lives_for_ever():
+    hit = throttling._hit("t", "key:late", "1/min")
+    assert hit is not None
+    key, ttl, _ = hit
+    client, name = throttling._counter(key)
+    client.delete(name)  # the window ended between the hit and its refusal
+
+    throttling._unhit(key, ttl)
+
+    assert client.get(name) == b"-1"
+    assert 0 < client.ttl(name) <= ttl
