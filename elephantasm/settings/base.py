@@ -89,8 +89,10 @@ else:
         "default": embedded_db.start(
             EMBEDDED_PG_DIR,
             cleanup=None if _cleanup == "none" else _cleanup,
-            # Room for the HNSW indexes (see embedded_db); "" leaves the server's setting.
-            shared_buffers=env("EMBEDDED_PG_SHARED_BUFFERS", default="1GB") or None,
+            # Room for the HNSW indexes and their builds, sized from the machine ("auto", see
+            # embedded_db), or a size; "" leaves the server's setting.
+            shared_buffers=env("EMBEDDED_PG_SHARED_BUFFERS", default="auto"),
+            maintenance_work_mem=env("EMBEDDED_PG_MAINTENANCE_WORK_MEM", default="auto"),
         )
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
