@@ -51,6 +51,8 @@ SUBJECTS = {
     "job": "work and studies",
     "school": "work and studies",
     "field": "work and studies",
+    "degree": "work and studies",
+    "alma_mater": "work and studies",
     "partner": "family and friends",
     "spouse": "family and friends",
     "child": "family and friends",

@@ -16,10 +16,10 @@ a sentence about someone in the third person ("The user lives in Paris", "Zofia 
 read as if they said it (`pipeline.person`).
 
 Each fact has a `topic` key — the slot a contradicting fact fills: one per person for name,
-location, hometown, employer, job, school, field, age, birthday, diet, partner, spouse,
-vehicle, children; one per value for likes:<x>, dislikes:<x>, hobby:<x>, language:<x>,
-allergy:<x>, health:<x>, tool:<x>, pet:<name>, child:<name>, plan:<where or what> (a plan's
-time changes replace it), preference:<slot>. Facts about someone else are keyed
+location, hometown, employer, job, school, field, degree, alma_mater, age, birthday, diet,
+partner, spouse, vehicle, children; one per value for likes:<x>, dislikes:<x>, hobby:<x>,
+language:<x>, allergy:<x>, health:<x>, tool:<x>, pet:<name>, child:<name>, plan:<where or what>
+(a plan's time changes replace it), preference:<slot>. Facts about someone else are keyed
 "<name>:<topic>". A fact that stopped being true ("not vegetarian anymore", "I left Adyen",
 "we broke up") is an *ending*: it closes the current fact of its topic (writing).
 
@@ -52,7 +52,7 @@ from .candidates import (
 )
 from .lexicon import HYPOTHETICAL
 from .patterns import FINDERS, GREETING_FROM, GREW_THERE, HERE_NOW, last_place
-from .values import clean_value, cut, titled
+from .values import SENTENCE_SPLIT, clean_value, cut, titled
 
 __all__ = [
     "FactCandidate",
@@ -73,7 +73,6 @@ VALUE_MAX_CHARS = 80
 PEOPLE_ROLES = ("user", "human")
 
 _USER_LINE = re.compile(r"^\s*user\s*:\s*", re.IGNORECASE)
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|(?<=[.!?])(?=[A-Z])")
 _CLAUSE_SPLIT = re.compile(
     r"\s*(?:;|\s[-–—]\s|\.\.\.|…)\s*"
     r"|,\s*(?=(?:and\s+|but\s+|so\s+|plus\s+|also\s+|though\s+|btw\s+|anyway\s+|oh\s+|well\s+)?"
@@ -92,14 +91,9 @@ _QUESTION_START = re.compile(
 )
 _HYPOTHETICAL = re.compile("|".join(HYPOTHETICAL), re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|me|my|mine|we|our|us)\b", re.IGNORECASE)
+_UNAPOSTROPHED = "im:I'm ive:I've dont:don't doesnt:doesn't cant:can't wont:won't isnt:isn't"
 _CASUAL = [
-    (re.compile(r"\bim\b", re.I), "I'm"),
-    (re.compile(r"\bive\b", re.I), "I've"),
-    (re.compile(r"\bdont\b", re.I), "don't"),
-    (re.compile(r"\bdoesnt\b", re.I), "doesn't"),
-    (re.compile(r"\bcant\b", re.I), "can't"),
-    (re.compile(r"\bwont\b", re.I), "won't"),
-    (re.compile(r"\bisnt\b", re.I), "isn't"),
+    *((re.compile(rf"\b{w}\b", re.I), s) for w, s in re.findall(r"(\w+):(\S+)", _UNAPOSTROPHED)),
     (
         re.compile(r"\bwere\s+(?=moving|going|flying|heading|off|travelling|traveling)", re.I),
         "we're ",
@@ -145,7 +139,7 @@ def normalise(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s and s.strip()]
+    return [s.strip() for s in SENTENCE_SPLIT.split(text) if s and s.strip()]
 
 
 def casual(text: str) -> str:

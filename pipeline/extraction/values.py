@@ -14,7 +14,12 @@ from .lexicon import (
     VALUE_STOPS,
 )
 
-_TOKEN = re.compile(r"[\w'’&\-]+(?:\.\w+)*|[^\w\s]")
+# Titles and abbreviations a name follows ("St. Mary's", "Dr. Okafor"): no sentence ends at
+# their full stop, and a title with its full stop is one word.
+ABBREVIATIONS = ("St", "Dr", "Mr", "Mrs", "Ms", "Mt", "Jr", "Sr", "Prof", "Inc", "Co", "Ltd", "vs")
+_NOT_AFTER = "".join(rf"(?<!\b{word}\.)" for word in ABBREVIATIONS)
+SENTENCE_SPLIT = re.compile(rf"(?<=[.!?]){_NOT_AFTER}\s+|\n+|(?<=[.!?]){_NOT_AFTER}(?=[A-Z])")
+_TOKEN = re.compile(r"\b(?:St|Dr|Mr|Mrs|Ms|Mt|Prof)\.(?=\s+[A-Z])|[\w'’&\-]+(?:\.\w+)*|[^\w\s]")
 _EDGE = "'\"“”‘’()[]"
 
 

@@ -14,7 +14,9 @@ from .values import cut, is_occupation, titled
 WORK_AT = rx(
     r"\bI\s+"
     + ADV
-    + r"(?:currently\s+|still\s+|now\s+)?(?:work|am working|am still working|have been working|have worked)\s+"
+    + r"(?:currently\s+|still\s+|now\s+)?(?:work|am working|am still working|have been working|have worked|"
+    r"will be working|am going to be working|will work)\s+"
+    r"(?:(?:remotely|full[- ]time|part[- ]time|freelance|mostly|now)\s+)?"
     r"(?:as\s+an?\s+(?P<job>[\w -]+?)\s+)?(?:at|for|with)\s+(?P<rest>[^,.;!?]+?)(?:\s+as\s+(?:an?\s+)?(?P<job2>[\w -]+?))?(?:[,.;!?]|$|\s+(?:and|but|so|since|because|now)\b)"
 )
 JOINED = rx(
@@ -23,6 +25,14 @@ JOINED = rx(
     r"accepted an offer from|am joining|will be joining|signed with)|\bjoining|\bsince I started at|"
     r"\baccepted (?:the|an?)(?= (?-i:[A-Z])\w+ offer)|"
     r"\bnew job at|\bI am now at|\bnow working at|\bI work at|\bstarting at)\s+(?P<rest>.+)"
+)
+# "I just started as a data engineer at Acme", "started a new job as a nurse at St. Mary's"
+STARTED_AS = rx(
+    r"\bI\s+"
+    + ADV
+    + r"(?:just\s+|recently\s+|finally\s+|officially\s+)?(?:started|began|am starting|will start|"
+    r"will be starting|start)\s+(?:(?:a|my)\s+(?:new\s+)?(?:job|role|position)\s+|work(?:ing)?\s+)?"
+    r"as\s+(?:an?\s+|the\s+)?(?P<job>[\w -]+?)\s+(?:at|for|with)\s+(?P<rest>.+)"
 )
 OVER_AT = rx(r"\bover at\s+(?P<rest>.+)")
 WORK_WORDS = rx(
@@ -163,7 +173,10 @@ def find_work(clause: str, who: Speaker, found: Found) -> None:
             found.add(ending(who, "employer", titled(value)))
     elif match := NO_LONGER_AT.search(clause):
         found.add(ending(who, "employer", titled(cut(match["rest"], max_words=4, proper=True))))
-    if match := WORK_AT.search(clause):
+    if (match := STARTED_AS.search(clause)) and not NEGATED.search(clause[: match.start()]):
+        _employer(cut(match["rest"], max_words=4, proper=True), who, found)
+        _job(cut(match["job"], max_words=4), who, found)
+    elif match := WORK_AT.search(clause):
         if not NEGATED.search(clause[: match.start()]):
             _employer(cut(match["rest"], max_words=4, proper=True), who, found)
             for job in (match["job"], match["job2"]):
@@ -207,9 +220,13 @@ def _study(clause: str, who: Speaker, found: Found) -> None:
         if match.re is YEAR_AT:
             field = match["field"].strip()
             found.add(fact(who, "field", f"{who.display} studies {field}.", field, 0.7))
+    graduated = GRADUATED.search(clause)
     if (match := DEGREE.search(clause)) and not NEGATED.search(clause[: match.start()]):
         field = match["field"].strip()
-        found.add(fact(who, "field", f"{who.display} studies {field}.", field, 0.7))
+        if graduated:  # "I graduated from MIT with a degree in physics": studied, not studies
+            found.add(fact(who, "degree", f"{who.display} has a degree in {field}.", field, 0.75))
+        else:
+            found.add(fact(who, "field", f"{who.display} studies {field}.", field, 0.7))
         if match["at"]:
             school = titled(cut(match["at"], max_words=5, proper=True))
             found.add(fact(who, "school", f"{who.display} studies at {school}.", school, 0.75))
@@ -219,5 +236,9 @@ def _study(clause: str, who: Speaker, found: Found) -> None:
         field = match["field"].strip()
         if field and field.lower() not in ("it", "that", "this", "them"):
             found.add(fact(who, "field", f"{who.display} studies {field}.", field, 0.7))
-    if match := GRADUATED.search(clause):
-        found.add(ending(who, "school", cut(match["rest"] or "", max_words=5, proper=True)))
+    if graduated:
+        school = cut(graduated["rest"] or "", max_words=5, proper=True)
+        found.add(ending(who, "school", school))
+        if school and school[0].isupper():
+            content = f"{who.display} graduated from {school}."
+            found.add(fact(who, "alma_mater", content, school, 0.75))

@@ -33,6 +33,20 @@ def contents(text: str, context: dict | None = None) -> list[str]:
         ("we adopted a cat named Miso", ["The user has a cat called Miso."]),
         ("I'm vegetarian", ["The user is vegetarian."]),
         ("hi, i'm maria!", ["The user's name is Maria."]),
+        (
+            "I just started as a data engineer at Acme in Rotterdam.",
+            ["The user works at Acme.", "The user works as a data engineer."],
+        ),
+        (
+            "Just started a new job as a nurse at St. Mary's last week!",
+            ["The user works at St. Mary's.", "The user works as a nurse."],
+        ),
+        ("Starting Monday I'll be working remotely for Stripe.", ["The user works at Stripe."]),
+        ("Dr. Okafor said I should rest. I work at Acme.", ["The user works at Acme."]),
+        (
+            "I graduated from MIT in 2019 with a degree in physics.",
+            ["The user has a degree in physics.", "The user graduated from MIT."],
+        ),
     ],
 )
 def test_facts_said_in_passing_are_found(said, expected):
