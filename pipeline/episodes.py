@@ -61,8 +61,18 @@ SUBJECTS = {
     "parent": "family and friends",
     "friend": "family and friends",
     "pet": "family and friends",
+    **dict.fromkeys(
+        words(
+            "sister brother son daughter wife husband grandma grandmother grandpa grandfather "
+            "aunt uncle cousin"
+        ),
+        "family and friends",
+    ),
+    "boss": "work and studies",
+    "manager": "work and studies",
     "diet": "health and food",
     "allergy": "health and food",
+    "avoids": "health and food",
     "health": "health and food",
     "plan": "plans",
 }

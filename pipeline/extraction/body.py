@@ -39,6 +39,14 @@ MEAT_AGAIN = rx(
     + ADV
     + r"(?:am\s+|have\s+|have started\s+|started\s+)?(?:eat|eating|ate)\s+meat again\b|\bI\s+am\s+back (?:on|to) (?:meat|eating meat)\b"
 )
+# "I don't drink alcohol", "I stopped eating pork": what they keep away from.
+AVOIDS = rx(
+    r"\bI\s+"
+    + ADV
+    + r"(?P<how>don't|do not|never|no longer|stopped|quit|gave up)\s+(?P<verb>drink|eat)(?:ing)?\s+"
+    r"(?P<what>alcohol|booze|coffee|caffeine|meat|red meat|pork|beef|chicken|fish|seafood|dairy|"
+    r"eggs|sugar|gluten|soda)\b"
+)
 ON_DIET = rx(r"\b(?:I am|we are)\s+(?:now\s+)?on\s+an?\s+(?P<diet>[\w-]+(?:\s+[\w-]+)?)\s+diet\b")
 WE_DIET = rx(rf"\b(?P<other>(?-i:[A-Z])\w+)\s+and\s+I\s+are\s+(?:both\s+)?(?P<diet>{DIET})\b")
 BETTER = rx(
@@ -88,6 +96,10 @@ def find_body(clause: str, who: Speaker, found: Found) -> None:
     if match := BIRTHDAY.search(clause):
         value = cut(match["rest"], max_words=3)
         found.add(fact(who, "birthday", f"{who.possessive} birthday is on {value}.", value, 0.8))
+    if match := AVOIDS.search(clause):
+        verb, what = match["verb"].lower(), match["what"].lower()
+        content = f"{who.display} doesn't {verb} {what}."
+        found.add(fact(who, f"avoids:{what}", content, what, 0.75))
     if match := DIET_ENDED.search(clause):
         found.add(ending(who, "diet", match["diet"].lower()))
     elif MEAT_AGAIN.search(clause):

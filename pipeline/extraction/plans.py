@@ -45,6 +45,13 @@ SPLIT = rx(
 PARENT = rx(
     r"^(?:my\s+)?(?P<rel>mum|mom|mother|dad|father)\s+(?P<said>(?:is|was|has|rang|called|came|went|flew|lives|loves|cried|says|said|visited|texted|sent|keeps|always)\b.*)"
 )
+# "my sister lives in Toronto", "my son just started school": what an unnamed relative does.
+RELATIVE = rx(
+    r"^(?:my|our)\s+(?:(?:older|younger|big|little|twin|eldest|youngest|oldest)\s+)?"
+    r"(?P<rel>sister|brother|son|daughter|wife|husband|grandma|grandmother|grandpa|grandfather|"
+    r"aunt|uncle|cousin|boss|manager)\s+(?P<said>(?P<verb>lives|lived|moved|works|worked|is|was|"
+    r"just|got|has|studies|plays|turned|started|teaches|runs|owns)\b.*)"
+)
 DIED = rx(
     r"\b(?P<name>(?-i:[A-Z])\w+)\s+(?:died|passed away|passed|was put down|was put to sleep)\b"
 )
@@ -125,6 +132,12 @@ def find_people(clause: str, who: Speaker, found: Found) -> None:
     if match := PARENT.search(clause):
         rel, said = match["rel"].lower(), match["said"].rstrip(" .!")
         found.add(fact(who, f"parent:{rel}", f"{who.possessive} {rel} {said}.", rel, 0.65))
+    elif (match := RELATIVE.search(clause)) and not (
+        match["verb"].lower() == "is" and re.match(r"(?i)is\s+(?-i:[A-Z])", match["said"])
+    ):  # "my sister is Ana" is her name (above)
+        rel, said = match["rel"].lower(), match["said"].rstrip(" .!")
+        topic = f"{rel}:{match['verb'].lower()}"
+        found.add(fact(who, topic, f"{who.possessive} {rel} {said}.", rel, 0.65))
     if match := DIED.search(clause):
         found.add(ending(who, f"pet:{match['name'].lower()}", ""))
     if match := TOGETHER.search(clause):

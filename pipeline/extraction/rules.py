@@ -18,10 +18,11 @@ read as if they said it (`pipeline.person`).
 Each fact has a `topic` key — the slot a contradicting fact fills: one per person for name,
 location, hometown, employer, job, school, field, degree, alma_mater, age, birthday, diet,
 partner, spouse, vehicle, children; one per value for likes:<x>, dislikes:<x>, hobby:<x>,
-language:<x>, allergy:<x>, health:<x>, tool:<x>, pet:<name>, child:<name>, plan:<where or what>
-(a plan's time changes replace it), preference:<slot>. Facts about someone else are keyed
-"<name>:<topic>". A fact that stopped being true ("not vegetarian anymore", "I left Adyen",
-"we broke up") is an *ending*: it closes the current fact of its topic (writing).
+language:<x>, allergy:<x>, avoids:<x>, health:<x>, tool:<x>, pet:<name>, child:<name>,
+plan:<where or what> (a plan's time changes replace it), preference:<slot>; an unnamed relative's
+doings by relation and verb (sister:lives). Facts about someone else are keyed
+"<name>:<topic>". A fact that stopped being true ("not vegetarian anymore", "I left Adyen", "we
+broke up") is an *ending*: it closes the current fact of its topic (writing).
 
 LESSON candidates: a sentence with a normative cue — it starts (after an optional "please") with
 "always", "never", "don't", "do not", "remember to", "make sure" or "next time", or it contains

@@ -38,6 +38,7 @@ HOBBY = rx(
     r"\bI\s+"
     + ADV
     + r"(?:\w+\s+)?(?:play|am playing|have been playing|started playing|took up|have taken up|picked up|"
+    r"got into|have gotten into|have got into|am getting into|have been getting into|"
     r"have been learning|am learning|started learning|do|am doing|doing|practice|practise|love|go|went|started)\s+(?:the\s+)?(?P<rest>.+)"
 )
 HOBBY_ENDED = rx(
@@ -86,7 +87,8 @@ HOBBY_START = rx(
     r"^(?P<what>swimming|running|cycling|climbing|bouldering|hiking|walking|yoga|pilates|rowing|skating|surfing)\s+(?:\d+|every|most|on|twice|three|four|five|daily)\b"
 )
 TRAINING = rx(
-    r"\btraining for\s+(?:a|an|the|my first|my)?\s*(?P<rest>(?:half\s+)?marathon|triathlon|ultra|10k|5k)"
+    r"\btraining for\s+(?:a|an|the|my first|my)?\s*(?P<event>(?:(?-i:[A-Z])[\w-]+\s+){0,3})"
+    r"(?P<rest>(?:half\s+)?marathon|triathlon|ultra|10k|5k|ironman)"
 )
 SPEAK = rx(
     r"\bI\s+"
@@ -155,6 +157,8 @@ def find_tastes(clause: str, who: Speaker, found: Found) -> None:
 
 
 def _a_taste(rest: str) -> bool:
+    if re.match(r"(?i)the\s+(?-i:[A-Z])", rest):  # "the Lakers", "the Beatles": a name
+        return True
     words = rest.lower().split()
     return bool(words) and words[0] not in NOT_LIKES and " ".join(words[:2]) not in NOT_LIKES
 
@@ -198,7 +202,8 @@ def find_pastimes(clause: str, who: Speaker, found: Found) -> None:
         found.add(fact(who, f"hobby:{what.lower()}", f"{who.display} loves {what}.", what, 0.7))
     if match := TRAINING.search(clause):
         race = match["rest"].lower()
-        found.add(fact(who, f"hobby:{race}", f"{who.display} is training for a {race}.", race, 0.7))
+        named = f"the {match['event']}{race}" if match["event"] else f"a {race}"
+        found.add(fact(who, f"hobby:{race}", f"{who.display} is training for {named}.", race, 0.7))
     if match := SPEAK.search(clause):
         for word in re.findall(r"[A-Za-z]+", match["rest"])[:6]:
             if word.lower() in LANGUAGES:

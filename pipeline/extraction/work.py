@@ -120,14 +120,24 @@ GOT_A = rx(
     + r"(?:got|landed|was offered|accepted|have got)\s+an?\s+(?:job as an?\s+)?(?P<job>[\w-]+)(?:\s+(?:job|position|role))?\s+(?:at|in|with)\b"
 )
 CLUBS = re.compile(r"\b(?:club|gym|class|team|group|community|league|choir|band|course)\b", re.I)
+# "a teacher for ten years", "with them for a while": a time, not an employer.
+DURATION = re.compile(
+    r"(?i)^(?:(?:a|an|the|over|almost|about|nearly|some|a few|many|several|\d+|one|two|three|"
+    r"four|five|six|seven|eight|nine|ten|twenty|last|past)\s+)+(?:years?|months?|weeks?|days?|"
+    r"decades?|while|ages|bit|summers?|winters?)\b"
+)
 
 
 def _employer(value: str, who: Speaker, found: Found, confidence: float = 0.8) -> None:
     value = titled(value)
-    if CLUBS.search(value) or re.search(
-        r"(?i)\b(?:january|february|march|april|may|june|july|"
-        r"august|september|october|november|december)\b",
-        value,
+    if (
+        CLUBS.search(value)
+        or DURATION.search(value)
+        or re.search(
+            r"(?i)\b(?:january|february|march|april|may|june|july|"
+            r"august|september|october|november|december)\b",
+            value,
+        )
     ):
         return  # "joined a tennis club", "start in September": no employer
     if value and value.lower() not in ("home", "work", "night", "the moment", "a startup"):

@@ -43,6 +43,20 @@ def contents(text: str, context: dict | None = None) -> list[str]:
         ),
         ("Starting Monday I'll be working remotely for Stripe.", ["The user works at Stripe."]),
         ("Dr. Okafor said I should rest. I work at Acme.", ["The user works at Acme."]),
+        ("I've been a teacher for ten years.", ["The user works as a teacher."]),
+        ("My sister lives in Toronto.", ["The user's sister lives in Toronto."]),
+        ("I don't drink alcohol.", ["The user doesn't drink alcohol."]),
+        (  # "switched to matcha": no field of study
+            "btw I stopped drinking coffee last month, switched to matcha",
+            ["The user doesn't drink coffee."],
+        ),
+        ("I recently got into pottery.", ["The user enjoys pottery."]),
+        ("My brother works at Google now.", ["The user's brother works at Google now."]),
+        ("I'm a big fan of the Lakers.", ["The user likes Lakers."]),
+        (
+            "I'm training for the Berlin marathon in September.",
+            ["The user is training for the Berlin marathon."],
+        ),
         (
             "I graduated from MIT in 2019 with a degree in physics.",
             ["The user has a degree in physics.", "The user graduated from MIT."],
@@ -56,7 +70,6 @@ def test_facts_said_in_passing_are_found(said, expected):
 @pytest.mark.parametrize(
     "said",
     [
-        "btw I stopped drinking coffee last month, switched to matcha",  # not a field of study
         "I switched to Linux last year",
         "I'm Polish",  # where they are from, not their name
         "I'm Canadian btw",
