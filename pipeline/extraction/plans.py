@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 
-from .candidates import Found, Speaker
+from ..person import as_said_by_subject
+from .candidates import Found, Speaker, speaker_named
 from .lexicon import RELATIONS
-from .patterns import ADV, NEGATED, ending, fact, finder, rx
+from .patterns import ADV, FINDERS, NEGATED, ending, fact, finder, rx
 from .values import cut, is_name_word, titled, tokens
 
 _RELATION_WORDS = "|".join(sorted((re.escape(w) for w in RELATIONS), key=len, reverse=True))
@@ -136,7 +137,7 @@ def find_people(clause: str, who: Speaker, found: Found) -> None:
         match["verb"].lower() == "is" and re.match(r"(?i)is\s+(?-i:[A-Z])", match["said"])
     ):  # "my sister is Ana" is her name (above)
         rel, said = match["rel"].lower(), match["said"].rstrip(" .!")
-        topic = f"{rel}:{match['verb'].lower()}"
+        topic = f"{rel}:said:{match['verb'].lower()}"
         found.add(fact(who, topic, f"{who.possessive} {rel} {said}.", rel, 0.65))
     if match := DIED.search(clause):
         found.add(ending(who, f"pet:{match['name'].lower()}", ""))
@@ -155,16 +156,45 @@ def find_people(clause: str, who: Speaker, found: Found) -> None:
         found.add(fact(who, key, f"{who.possessive} {rel} is {name}.", name, 0.75))
 
 
-def about_others(clause: str) -> list[tuple[str, str]]:
-    """(name, what the clause says of them as their own clause) for "my partner Zofia is gluten
-    intolerant" -> ("Zofia", "Zofia is gluten intolerant")."""
+def find_about_others(clause: str, who: Speaker, found: Found) -> None:
+    """What the clause says of the people it names ("my partner Zofia is gluten intolerant",
+    "my sister lives in Toronto"), read as their own clauses by every finder. An unnamed
+    relative's own facts ("sister:location") take the place of their sentence kept whole
+    ("parent:mum", "sister:said:lives": `find_people`)."""
+    for them, own in about_others(clause, who):
+        subject, as_them = as_said_by_subject(own)
+        if subject is None:  # not read as theirs ("mum rang earlier")
+            continue
+        theirs = Found()
+        for find in FINDERS:
+            find(as_them, them, theirs)
+        if theirs.facts:
+            rel = them.key.rstrip(":").rsplit(":", 1)[-1]
+            found.facts[:] = [
+                f
+                for f in found.facts
+                if f.topic != f"parent:{rel}" and not f.topic.startswith(f"{rel}:said:")
+            ]
+        for theirs_fact in theirs.facts:
+            found.add(theirs_fact)
+
+
+def about_others(clause: str, who: Speaker) -> list[tuple[Speaker, str]]:
+    """(who it is, what the clause says of them as their own clause) for "my partner Zofia is
+    gluten intolerant" -> (Zofia, "Zofia is gluten intolerant"), and for an unnamed relative,
+    "my sister lives in Toronto" -> (the user's sister, "Sister lives in Toronto"): her facts are
+    then keyed "sister:location", as a named person's are "zofia:location"."""
     out = []
     for match in MY_RELATION.finditer(clause):
         words = tokens(match["rest"])
         if len(words) > 1 and is_name_word(words[0], lower_ok=True):
             rest = match["rest"][len(words[0]) :].strip(" ,")
             if ABOUT_VERBS.match(rest):
-                out.append((titled(words[0]), f"{titled(words[0])} {rest}"))
+                out.append((speaker_named(titled(words[0])), f"{titled(words[0])} {rest}"))
+    if match := PARENT.search(clause) or RELATIVE.search(clause):
+        rel = match["rel"].lower()
+        relative = Speaker(display=f"{who.possessive} {rel}", key=f"{who.key}{rel}:")
+        out.append((relative, f"{rel.capitalize()} {match['said']}"))
     return out
 
 

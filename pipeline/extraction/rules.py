@@ -287,10 +287,7 @@ def _read(sentence: str, who: Speaker, found: Found, context: dict | None = None
         clause = _ELIDED.sub(_elided_subject, clause, count=1)  # "just moved to Oslo" (I elided)
         for find in FINDERS:
             find(clause, who, found)
-        for name, own in plans.about_others(clause):
-            _, as_them = as_said_by_subject(own)
-            for find in FINDERS:
-                find(as_them, speaker_named(name), found)
+        plans.find_about_others(clause, who, found)
 
 
 def fact_candidate(sentence: str) -> FactCandidate | None:

@@ -51,7 +51,8 @@ def contents(text: str, context: dict | None = None) -> list[str]:
             ["The user doesn't drink coffee."],
         ),
         ("I recently got into pottery.", ["The user enjoys pottery."]),
-        ("My brother works at Google now.", ["The user's brother works at Google now."]),
+        ("My brother works at Google now.", ["The user's brother works at Google."]),
+        ("my mum was diagnosed with diabetes", ["The user's mum has diabetes."]),
         ("I'm a big fan of the Lakers.", ["The user likes Lakers."]),
         (
             "I'm training for the Berlin marathon in September.",
