@@ -1,4 +1,4 @@
-# The Elephantasm image: the web process (gunicorn), the Celery worker and beat all run from it.
+# The Elephantasm image: the web process (gunicorn), the Celery workers and beat all run from it.
 # docker-compose.yml builds it, runs the migrations once (service "migrate"), then starts the rest.
 FROM python:3.11-slim
 
@@ -29,5 +29,6 @@ USER elephantasm
 EXPOSE 8000
 
 # The web process; gunicorn reads its worker count from WEB_CONCURRENCY. The health check lives
-# in docker-compose.yml (the worker and beat run this image too, with their own command).
+# in docker-compose.yml (the workers and beat run this image too, with their own command; each
+# worker serves its task metrics on WORKER_METRICS_PORT when set, 9808 in docker-compose.yml).
 CMD ["gunicorn", "elephantasm.wsgi:application", "--bind", "0.0.0.0:8000", "--timeout", "60", "--access-logfile", "-"]

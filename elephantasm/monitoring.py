@@ -3,10 +3,18 @@
 What the process counts is in `elephantasm.metrics`; read at scrape time here:
 - `elephantasm_queue_depth{queue}`: messages waiting in each Celery queue (Redis lists, the
   priority sub-lists included);
+- `elephantasm_queue_oldest_message_age_seconds{queue}`: how long the oldest of them has been
+  waiting (since it was published, or since its ETA for a countdown): the tail of each list, the
+  end the workers pop from, read with its `published_at` header (elephantasm.task_metrics); 0
+  for an empty queue, left out for a queue whose oldest message does not say;
 - `elephantasm_pipeline_lag_seconds{step}`: the age of the oldest event not yet enriched
-  (`enrichment`) and of the oldest live event not yet synthesized (`synthesis`); 0 when none.
+  (`enrichment`) and of the oldest live event not yet synthesized (`synthesis`: only what the
+  synthesis sweep would take, so not the events of spirits paused, archived, deleted or whose
+  config turns synthesis off); 0 when none.
 A figure that cannot be read (the broker or the database down) is left out of the scrape, and
-the scrape still answers.
+the scrape still answers. Task runs, failures, retries and durations come from the workers
+(elephantasm.task_metrics): in multiprocess mode (PROMETHEUS_MULTIPROC_DIR) this scrape adds up
+every process of the host, the workers' included.
 
 With METRICS_TOKEN set, /metrics needs `Authorization: Bearer <token>` (401 otherwise); empty,
 it is open (put it behind the network's own rules).
@@ -17,8 +25,8 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
-import os
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 import redis
@@ -28,7 +36,9 @@ from django.db.models import Min
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from kombu.transport.redis import PRIORITY_STEPS as KOMBU_PRIORITY_STEPS
+from kombu.transport.redis import Channel as RedisChannel
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -36,33 +46,46 @@ from events.models import Event
 from spirits.models import CURATED_STATUSES
 
 from .api.errors import ErrorCode, error_body
-from .metrics import HTTP_LATENCY, HTTP_REQUESTS
+from .metrics import HTTP_LATENCY, HTTP_REQUESTS, process_registry
+from .task_metrics import message_ready_at
 
 logger = logging.getLogger(__name__)
 
-# kombu's Redis transport keeps a queue's messages of priority p > 0 in "<queue>\x06\x16<p>"
-# (queue_order_strategy "priority", its default steps).
-PRIORITY_SEPARATOR = "\x06\x16"
-PRIORITY_STEPS = (3, 6, 9)
+# kombu's Redis transport keeps a queue's messages of priority step p > 0 in the list
+# "<queue><sep><p>" (sep "\x06\x16", steps 0, 3, 6, 9 unless the transport options say otherwise)
+# and those of step 0 in "<queue>"; it LPUSHes and the workers BRPOP, so the oldest is at the tail.
+PRIORITY_SEPARATOR = RedisChannel.sep
+
+
+def _queue_lists(queue: str) -> list[str]:
+    """The Redis lists of a queue: step 0 (the queue's own name), then each priority step's."""
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS or {}
+    sep = options.get("sep", PRIORITY_SEPARATOR)
+    prefix = options.get("global_keyprefix", "")
+    steps = options.get("priority_steps", KOMBU_PRIORITY_STEPS)
+    return [f"{prefix}{queue}"] + [f"{prefix}{queue}{sep}{step}" for step in steps if step]
 
 
 class ScrapeTimeCollector:
     """The figures read when /metrics is scraped (see the module's docstring)."""
 
-    def describe(self):
-        """The families without values: registering must not read Redis or the database."""
-        yield GaugeMetricFamily("elephantasm_queue_depth", "", labels=["queue"])
-        yield GaugeMetricFamily("elephantasm_pipeline_lag_seconds", "", labels=["step"])
-
     def collect(self):
-        depths = queue_depths()
-        if depths is not None:
-            family = GaugeMetricFamily(
+        stats = queue_stats()
+        if stats is not None:
+            depth = GaugeMetricFamily(
                 "elephantasm_queue_depth", "Messages waiting in a Celery queue.", labels=["queue"]
             )
-            for queue, depth in depths.items():
-                family.add_metric([queue], depth)
-            yield family
+            age = GaugeMetricFamily(
+                "elephantasm_queue_oldest_message_age_seconds",
+                "How long the oldest message of a Celery queue has waited (0: none waits).",
+                labels=["queue"],
+            )
+            for queue, stat in stats.items():
+                depth.add_metric([queue], stat.depth)
+                if stat.oldest_age is not None:
+                    age.add_metric([queue], stat.oldest_age)
+            yield depth
+            yield age
         lags = pipeline_lags()
         if lags is not None:
             family = GaugeMetricFamily(
@@ -80,27 +103,48 @@ def _broker(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
-def queue_depths() -> dict[str, int] | None:
-    """{queue: messages waiting} for the queues the workers consume; None when Redis does not
-    answer (or the broker is not Redis)."""
+@dataclass(frozen=True, slots=True)
+class QueueStat:
+    depth: int
+    # seconds the oldest message has waited; 0 when empty; None when its message does not say
+    oldest_age: float | None
+
+
+def queue_stats(now: float | None = None) -> dict[str, QueueStat] | None:
+    """{queue: its depth and the age of its oldest message} for the queues the workers consume;
+    None when Redis does not answer (or the broker is not Redis). `now`: unix seconds."""
     url = settings.CELERY_BROKER_URL
     if not url.startswith(("redis://", "rediss://", "unix://")):
         return None
+    lists = {queue: _queue_lists(queue) for queue in settings.WORKER_QUEUES}
     try:
         with _broker(url).pipeline(transaction=False) as pipe:
-            for queue in settings.WORKER_QUEUES:
-                pipe.llen(queue)
-                for step in PRIORITY_STEPS:
-                    pipe.llen(f"{queue}{PRIORITY_SEPARATOR}{step}")
-            lengths = pipe.execute()
+            for keys in lists.values():
+                for key in keys:
+                    pipe.llen(key)
+                    pipe.lindex(key, -1)  # the tail: the oldest message of the list
+            replies = iter(pipe.execute())
     except (redis.RedisError, OSError) as exc:
         logger.warning("Metrics: queue depths not read: %s", exc)
         return None
-    per_queue = 1 + len(PRIORITY_STEPS)
-    return {
-        queue: sum(lengths[i * per_queue : (i + 1) * per_queue])
-        for i, queue in enumerate(settings.WORKER_QUEUES)
-    }
+    now = time.time() if now is None else now
+    stats = {}
+    for queue, keys in lists.items():
+        depth, ready = 0, []
+        for _ in keys:
+            length, tail = next(replies), next(replies)
+            depth += length
+            at = message_ready_at(tail) if tail is not None else None
+            if at is not None:
+                ready.append(at)
+        if depth == 0:
+            age = 0.0
+        elif ready:
+            age = round(max(0.0, now - min(ready)), 3)
+        else:
+            age = None
+        stats[queue] = QueueStat(depth, age)
+    return stats
 
 
 def pipeline_lags(now: datetime | None = None) -> dict[str, float] | None:
@@ -111,12 +155,15 @@ def pipeline_lags(now: datetime | None = None) -> dict[str, float] | None:
             "enrichment": Event.objects.filter(enriched_at__isnull=True).aggregate(
                 at=Min("created_at")
             )["at"],
-            # what the synthesis sweep would take: live events of live, curated spirits
+            # what the synthesis sweep would take: live events of live, curated spirits whose
+            # config leaves synthesis on (spirits.config: synthesis.enabled, true by default)
             "synthesis": Event.objects.filter(
                 synthesized_at__isnull=True,
                 spirit__deleted_at__isnull=True,
                 spirit__status__in=CURATED_STATUSES,
-            ).aggregate(at=Min("created_at"))["at"],
+            )
+            .exclude(spirit__config__contains={"synthesis": {"enabled": False}})
+            .aggregate(at=Min("created_at"))["at"],
         }
     except DatabaseError as exc:
         logger.warning("Metrics: pipeline lag not read: %s", exc)
@@ -127,17 +174,18 @@ def pipeline_lags(now: datetime | None = None) -> dict[str, float] | None:
     }
 
 
-def _registry() -> CollectorRegistry:
-    """The default registry, or one that adds up every process's figures in multiprocess mode
-    (PROMETHEUS_MULTIPROC_DIR set)."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return REGISTRY
-    from prometheus_client import multiprocess
+class _Scrape:
+    """What /metrics answers: the counts of this process, or of every process of the host in
+    multiprocess mode (PROMETHEUS_MULTIPROC_DIR: the web processes and the workers), and the
+    figures read now. The scrape-time figures are not in the process's registry, so a worker's
+    exporter, which serves that registry, never queries Redis or the database."""
 
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
-    registry.register(ScrapeTimeCollector())
-    return registry
+    def __init__(self, counts: CollectorRegistry):
+        self.counts = counts
+
+    def collect(self):
+        yield from self.counts.collect()
+        yield from ScrapeTimeCollector().collect()
 
 
 def _authorized(request) -> bool:
@@ -162,7 +210,8 @@ def metrics_view(request):
         )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(_Scrape(process_registry()))
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
 
 
 class RequestMetricsMiddleware:
@@ -185,6 +234,3 @@ class RequestMetricsMiddleware:
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    REGISTRY.register(ScrapeTimeCollector())

@@ -22,15 +22,13 @@ handlers that release the embedded server). A child still running after STOP_TIM
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
+import shutil
 import signal
 import socket
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,35 +36,33 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-# Every queue a task may be routed to; docker-compose.yml's worker consumes the same list
-# (elephantasm/tests/test_docker_compose.py checks both against the queues named in the code).
+# Every queue a task may be routed to; docker-compose.yml's workers consume the same queues
+# between them (elephantasm/tests/test_docker_compose.py checks both against the code's queues).
 WORKER_QUEUES = ("enrich", "embed", "webhooks", "default", "maintenance", "synthesis", "dream")
 BEAT_SCHEDULE_FILE = BASE_DIR / ".data" / "celerybeat-schedule"
-STOP_TIMEOUT = 10.0
 READY_TIMEOUT = 30.0
-POLL_INTERVAL = 0.2
-# A worker or beat that exits is started again after a back-off (`supervise`): RESTART_MIN
-# seconds, doubled while it keeps exiting within RESTART_STABLE seconds, at most RESTART_MAX.
-RESTART_MIN = 1.0
-RESTART_MAX = 60.0
-RESTART_STABLE = 60.0
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Celery's multiprocess metrics (prometheus-client) of this run: emptied at each start.
+METRICS_DIR = BASE_DIR / ".data" / "metrics"
 
 
-def _load_with_redis():
-    spec = importlib.util.spec_from_file_location(
-        "with_redis", Path(__file__).with_name("with_redis.py")
-    )
+def _load(name: str):
+    """A sibling script as a module (scripts/ is no package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and the like look their module up
     spec.loader.exec_module(module)
     return module
 
 
-redis_answers = _load_with_redis().redis_answers
-
-
-def say(message: str = "") -> None:
-    print(message, flush=True)
+redis_answers = _load("with_redis").redis_answers
+_children = _load("children")
+Backoff, Children, StopRequested = _children.Backoff, _children.Children, _children.StopRequested
+install_signal_handlers, supervise, wait_until = (
+    _children.install_signal_handlers,
+    _children.supervise,
+    _children.wait_until,
+)
+say, STOP_TIMEOUT = _children.say, _children.STOP_TIMEOUT
 
 
 # --- Environment and database --------------------------------------------------------------------
@@ -78,6 +74,8 @@ def configure_environment(environ: dict[str, str] | os._Environ = os.environ) ->
 
     django_environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
     environ.setdefault("DEBUG", "true")
+    # The worker's task metrics reach the web's /metrics (prometheus-client's multiprocess mode).
+    environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(METRICS_DIR))
     environ.setdefault("DJANGO_SETTINGS_MODULE", "elephantasm.settings.base")
 
 
@@ -180,89 +178,6 @@ def port_answers(host: str, port: int) -> bool:
         return False
 
 
-# --- Children ------------------------------------------------------------------------------------
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: if this script is killed outright, its children get SIGTERM instead of lingering."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass  # not Linux: the signal handlers below still stop the children on a normal stop
-
-
-class Children:
-    """The processes this script started, each the leader of its own process group."""
-
-    def __init__(self, *, cwd: Path = BASE_DIR, env: dict[str, str] | None = None):
-        self.cwd = cwd
-        self.env = env
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, argv: Sequence[str]) -> subprocess.Popen:
-        preexec = _die_with_parent if sys.platform.startswith("linux") else None
-        proc = subprocess.Popen(  # noqa: S603 - our own commands
-            list(argv), cwd=self.cwd, env=self.env, process_group=0, preexec_fn=preexec
-        )
-        self.procs[name] = proc
-        return proc
-
-    def exited(self) -> dict[str, int]:
-        """The children that have exited, with their return codes."""
-        return {name: p.returncode for name, p in self.procs.items() if p.poll() is not None}
-
-    @staticmethod
-    def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
-            os.killpg(proc.pid, sig)
-
-    @staticmethod
-    def _group_alive(proc: subprocess.Popen) -> bool:
-        try:
-            os.killpg(proc.pid, 0)
-        except (ProcessLookupError, PermissionError):
-            return False
-        return True
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> list[str]:
-        """SIGINT each group, wait up to `timeout`, then SIGKILL what is left; return the killed."""
-        procs = list(reversed(self.procs.items()))  # the last started stops first
-        for _, proc in procs:
-            if proc.poll() is None:
-                self._signal_group(proc, signal.SIGINT)
-        deadline = time.monotonic() + timeout
-        for _, proc in procs:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        while time.monotonic() < deadline and any(self._group_alive(p) for _, p in procs):
-            time.sleep(0.05)  # the leaders are gone; give their own children a moment too
-        killed = []
-        for name, proc in procs:
-            if self._group_alive(proc) or proc.poll() is None:
-                killed.append(name)
-                self._signal_group(proc, signal.SIGKILL)
-                proc.wait()
-        return killed
-
-
-class StopRequested(Exception):
-    pass
-
-
-def install_signal_handlers(handler: Callable[[int, object], None]) -> None:
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, handler)
-
-
-def _raise_stop(signum, frame) -> None:
-    install_signal_handlers(signal.SIG_IGN)  # one stop is enough; repeat Ctrl-C changes nothing
-    raise StopRequested(signal.Signals(signum).name)
-
-
 # --- Main ----------------------------------------------------------------------------------------
 
 
@@ -304,71 +219,6 @@ def _shown(path: Path | str) -> str:
         return str(path)
 
 
-def wait_until(predicate: Callable[[], bool], children: Children, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        if children.exited():
-            return False
-        time.sleep(POLL_INTERVAL)
-    return False
-
-
-class Backoff:
-    """When to start a background process again after it exited: RESTART_MIN seconds, doubled
-    after each exit that came within RESTART_STABLE seconds of its start, at most RESTART_MAX;
-    back to RESTART_MIN once it has run that long."""
-
-    def __init__(self, first: float, most: float, stable: float):
-        self.first, self.most, self.stable = first, most, stable
-        self.delays: dict[str, float] = {}
-        self.started: dict[str, float] = {}
-
-    def start(self, name: str, now: float) -> None:
-        self.started[name] = now
-
-    def exited(self, name: str, now: float) -> float:
-        ran = now - self.started.get(name, now)
-        if ran >= self.stable or name not in self.delays:
-            self.delays[name] = self.first
-        else:
-            self.delays[name] = min(self.most, self.delays[name] * 2)
-        return self.delays[name]
-
-
-def supervise(
-    children: Children,
-    restartable: dict[str, Sequence[str]],
-    backoff: Backoff | None = None,
-    poll: float = POLL_INTERVAL,
-) -> int:
-    """Keep the background processes (`restartable`: name -> command) running while the web
-    serves: one that exits is started again after a back-off, and the API keeps serving (a
-    dead worker only delays the background work; the sweeps catch up). Returns the web's exit
-    code when it exits."""
-    backoff = backoff or Backoff(RESTART_MIN, RESTART_MAX, RESTART_STABLE)
-    now = time.monotonic()
-    for name in restartable:
-        backoff.start(name, now)
-    due: dict[str, float] = {}
-    while True:
-        now = time.monotonic()
-        for name, code in children.exited().items():
-            if name not in restartable:
-                return code
-            delay = backoff.exited(name, now)
-            say(f"run: {name} exited with {code}; starting it again in {delay:.0f} s.")
-            del children.procs[name]
-            due[name] = now + delay
-        for name, at in list(due.items()):
-            if now >= at:
-                children.start(name, restartable[name])
-                backoff.start(name, now)
-                del due[name]
-        time.sleep(poll)
-
-
 def main() -> int:
     os.chdir(BASE_DIR)
     configure_environment()
@@ -381,8 +231,11 @@ def main() -> int:
         say(f"run: {addrport(host, port)} is in use; stop what serves there or set PORT/HOST.")
         return 1
 
-    install_signal_handlers(_raise_stop)
-    children = Children()
+    if Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]) == METRICS_DIR:  # ours: this run's counts only
+        shutil.rmtree(METRICS_DIR, ignore_errors=True)
+        METRICS_DIR.mkdir(parents=True)
+    install_signal_handlers(_children.raise_stop)
+    children = Children(cwd=BASE_DIR)
     data_dir = None
     try:
         say("run: starting the database...")

@@ -7,6 +7,7 @@ import json
 import re
 import shlex
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -15,7 +16,10 @@ from django.conf import settings
 from elephantasm.tests.test_run_script import run as run_script
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = ("migrate", "web", "worker", "beat")
+WORKERS = ("worker-enrich", "worker-synthesis", "worker-dream", "worker-default")
+APP_SERVICES = ("migrate", "web", *WORKERS, "beat")
+# What reaches PostgreSQL through pgBouncer: every app service but `migrate` (direct to db).
+POOLED_SERVICES = ("web", *WORKERS, "beat")
 CODE_DIRS = ("elephantasm", "teams", "spirits", "events", "memories", "pipeline")
 
 
@@ -71,7 +75,20 @@ def queues_named_in_code() -> set[str]:
 
 
 def test_every_service_exists(services):
-    assert {"db", "redis", *APP_SERVICES} <= set(services)
+    assert {"db", "redis", "pgbouncer", *APP_SERVICES} <= set(services)
+
+
+def celery_services(services: dict, dockerfile: str, subcommand: str) -> list[str]:
+    return [
+        name
+        for name, service in services.items()
+        if service.get("build")
+        and command_of(service, dockerfile)[:4] == ["celery", "-A", "elephantasm", subcommand]
+    ]
+
+
+def queues_of(service: dict, dockerfile: str) -> list[str]:
+    return option(command_of(service, dockerfile), "-Q").split(",")
 
 
 def test_database_is_postgresql_with_pgvector_and_a_pg_isready_healthcheck(services):
@@ -104,10 +121,11 @@ def test_every_service_has_a_healthcheck_or_waits_for_healthy_dependencies(servi
                 assert services[dependency].get("restart") == "no", f"{dependency} is one-shot"
 
 
-def test_app_services_wait_for_database_broker_and_migrations(services):
-    for name in ("web", "worker", "beat"):
+def test_app_services_wait_for_database_pooler_broker_and_migrations(services):
+    for name in POOLED_SERVICES:
         depends = services[name]["depends_on"]
         assert depends["db"]["condition"] == "service_healthy", name
+        assert depends["pgbouncer"]["condition"] == "service_healthy", name
         assert depends["redis"]["condition"] == "service_healthy", name
         assert depends["migrate"]["condition"] == "service_completed_successfully", name
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
@@ -126,7 +144,9 @@ def test_app_services_are_built_from_the_repository_dockerfile(services):
 def test_app_services_get_database_broker_secret_and_hosts_from_the_environment(services):
     for name in APP_SERVICES:
         environment = services[name]["environment"]
-        assert re.fullmatch(r"postgres://\w+:.+@db:5432/\w+", environment["DATABASE_URL"]), name
+        host = "db" if name == "migrate" else "pgbouncer"
+        url = environment["DATABASE_URL"]
+        assert re.fullmatch(rf"postgres://\w+:.+@{host}:5432/\w+", url), name
         assert environment["CELERY_BROKER_URL"].startswith("redis://redis:6379/"), name
         assert environment["SECRET_KEY"].startswith("${SECRET_KEY:?"), "SECRET_KEY is required"
         assert "localhost" in environment["ALLOWED_HOSTS"], name
@@ -158,20 +178,43 @@ def test_web_healthcheck_asks_the_health_endpoint(services):
     assert "127.0.0.1" in services["web"]["environment"]["ALLOWED_HOSTS"]
 
 
-def test_worker_and_beat_run_the_projects_celery_app(services, dockerfile):
+def test_workers_and_beat_run_the_projects_celery_app(services, dockerfile):
     from elephantasm import celery_app
 
-    for name, subcommand in (("worker", "worker"), ("beat", "beat")):
-        command = command_of(services[name], dockerfile)
-        assert command[:4] == ["celery", "-A", "elephantasm", subcommand], name
+    assert sorted(celery_services(services, dockerfile, "worker")) == sorted(WORKERS)
+    assert celery_services(services, dockerfile, "beat") == ["beat"]
     assert celery_app.main == "elephantasm"
 
 
-def test_worker_consumes_every_queue_named_in_settings_and_code(services, dockerfile):
-    queues = option(command_of(services["worker"], dockerfile), "-Q").split(",")
+def test_workers_together_consume_every_queue_named_in_settings_and_code(services, dockerfile):
+    consumed = [queue for name in WORKERS for queue in queues_of(services[name], dockerfile)]
 
-    assert set(queues) >= queues_named_in_code()
-    assert queues == list(run_script.WORKER_QUEUES), "make run and compose must consume the same"
+    assert set(consumed) >= queues_named_in_code()
+    assert sorted(consumed) == sorted(run_script.WORKER_QUEUES), "make run consumes the same"
+    assert len(consumed) == len(set(consumed)), "each queue has one service, scaled on its own"
+
+
+def test_each_worker_takes_its_queues_in_the_order_make_run_takes_them(services, dockerfile):
+    order = list(run_script.WORKER_QUEUES)
+    for name in WORKERS:
+        queues = queues_of(services[name], dockerfile)
+        assert queues == sorted(queues, key=order.index), name
+
+
+def test_the_cortex_queues_have_a_worker_of_their_own_to_scale(services, dockerfile):
+    assert queues_of(services["worker-enrich"], dockerfile) == ["enrich", "embed"]
+    for name in WORKERS:
+        service = services[name]
+        assert "container_name" not in service, f"{name}: a fixed name cannot be scaled"
+        assert not any(port for port in service.get("ports", [])), f"{name}: host ports clash"
+
+
+def test_beat_is_one_and_never_scaled(services, dockerfile):
+    beat = services["beat"]
+
+    assert beat.get("deploy", {}).get("replicas", 1) == 1
+    assert "scale" not in beat
+    assert len(celery_services(services, dockerfile, "beat")) == 1
 
 
 def test_beat_keeps_its_schedule_where_the_container_user_can_write(services, dockerfile):
@@ -194,9 +237,10 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
 
 
 def test_worker_healthcheck_pings_the_worker_over_the_broker(services):
-    test = " ".join(services["worker"]["healthcheck"]["test"])
-    assert "celery -A elephantasm inspect ping" in test
-    assert "celery@$$HOSTNAME" in test  # compose's escape for the container's $HOSTNAME
+    for name in WORKERS:
+        test = " ".join(services[name]["healthcheck"]["test"])
+        assert "celery -A elephantasm inspect ping" in test, name
+        assert "celery@$$HOSTNAME" in test, name  # compose's escape for the container's $HOSTNAME
 
 
 def test_run_script_consumes_the_queues_settings_name():
@@ -214,3 +258,63 @@ def test_app_services_and_the_image_use_the_production_settings(services, docker
         assert re.fullmatch(r"redis://redis:6379/\d+", environment["CACHE_URL"]), name
         assert environment["CACHE_URL"] != environment["CELERY_BROKER_URL"], name
     assert "DJANGO_SETTINGS_MODULE=elephantasm.settings.production" in dockerfile
+
+
+# --- pgBouncer ------------------------------------------------------------------------------------
+
+
+def test_pgbouncer_pools_transactions_in_front_of_the_database(services):
+    pgbouncer, db = services["pgbouncer"], services["db"]
+    environment = pgbouncer["environment"]
+
+    image, _, tag = pgbouncer["image"].partition(":")
+    assert image == "edoburu/pgbouncer"
+    assert re.fullmatch(r"v\d+\.\d+\.\d+-p\d+", tag), "pin a release, not latest"
+    assert environment["POOL_MODE"] == "transaction"
+    assert (environment["DB_HOST"], environment["DB_PORT"]) == ("db", "5432")
+    assert environment["DB_NAME"] == db["environment"]["POSTGRES_DB"]
+    assert environment["DB_USER"] == db["environment"]["POSTGRES_USER"]
+    assert environment["DB_PASSWORD"] == db["environment"]["POSTGRES_PASSWORD"]
+    assert environment["AUTH_TYPE"] == "scram-sha-256"  # PostgreSQL 17 stores SCRAM secrets
+    assert pgbouncer["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "pg_isready" in " ".join(pgbouncer["healthcheck"]["test"])
+
+
+def test_pooled_services_turn_server_side_cursors_off_and_migrate_goes_direct(services):
+    for name in POOLED_SERVICES:
+        environment = services[name]["environment"]
+        assert environment["DISABLE_SERVER_SIDE_CURSORS"] == "true", name
+        assert "@pgbouncer:5432/" in environment["DATABASE_URL"], name
+    migrate = services["migrate"]["environment"]
+    assert "@db:5432/" in migrate["DATABASE_URL"]
+    assert migrate["DISABLE_SERVER_SIDE_CURSORS"] == "false"
+
+
+def test_the_pooled_and_direct_urls_name_the_same_database_and_user(services):
+    def database(url: str) -> tuple[str, str]:
+        parsed = urlsplit(url)
+        return parsed.username, parsed.path
+
+    direct = database(services["migrate"]["environment"]["DATABASE_URL"])
+    for name in POOLED_SERVICES:
+        assert database(services[name]["environment"]["DATABASE_URL"]) == direct, name
+
+
+# --- Metrics --------------------------------------------------------------------------------------
+
+
+def test_every_app_service_counts_in_a_multiprocess_dir_of_its_own(services):
+    for name in APP_SERVICES:
+        service = services[name]
+        directory = service["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        # a tmpfs: empty at every start of the container, never shared with another one
+        assert directory in service["tmpfs"], name
+
+
+def test_workers_serve_their_metrics_inside_the_network(services):
+    for name in WORKERS:
+        service = services[name]
+        port = service["environment"]["WORKER_METRICS_PORT"]
+        assert int(port) > 0, name
+        assert port in service["expose"], name
+    assert "WORKER_METRICS_PORT" not in services["web"]["environment"]

@@ -219,3 +219,16 @@ def test_backoff_doubles_while_a_process_keeps_failing_and_resets_once_it_ran_lo
 
     assert delays == [1, 2, 4, 8, 8]
     assert after_a_good_run == 1
+
+
+def test_the_workers_task_metrics_reach_the_webs_metrics_by_default(tmp_path):
+    """`make run` puts every process in prometheus-client's multiprocess mode, in a directory of
+    its own (emptied at each start); one given in the environment is kept."""
+    environ: dict[str, str] = {}
+    run.configure_environment(environ)
+    assert environ["PROMETHEUS_MULTIPROC_DIR"] == str(run.METRICS_DIR)
+    assert run.METRICS_DIR.is_relative_to(run.BASE_DIR / ".data")
+
+    given = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    run.configure_environment(given)
+    assert given["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path)
