@@ -32,6 +32,7 @@ from teams.actors import Actor
 from . import display
 from .filters import parse_uuid
 from .forms import with_refusal
+from .history import audit_history_view
 
 ACTION_PAGE = "admin/memories/action_form.html"
 SERVICE_REFUSAL = "_curation_service_refusal"  # request attribute: what a service refused
@@ -88,6 +89,9 @@ class CuratedAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin)
     search_fields = ["=id"]  # shows the search box; get_search_results does the searching
     search_help_text = 'Stemmed full text (websearch syntax: "a phrase", -word, or) or an exact id.'
     ordering = ["-created_at"]
+
+    class Media:
+        css = {"all": ["admin/memories/console.css"]}  # the lists' wide text column, the diffs
 
     # --- services (implemented by subclasses) ---------------------------------------------------
 
@@ -162,6 +166,9 @@ class CuratedAdmin(SoftDeleteAdminMixin, TeamScopedAdminMixin, admin.ModelAdmin)
     @admin.display(description="audit history")
     def audit_history(self, obj):
         return display.history(self.audit_type, obj.pk)
+
+    def history_view(self, request, object_id, extra_context=None):
+        return audit_history_view(self, request, object_id, self.audit_type)
 
     # --- writing ----------------------------------------------------------------------------------
 

@@ -5,9 +5,7 @@ Everything here escapes its input (format_html); nothing renders an embedding ve
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import models
 from django.urls import NoReverseMatch, reverse
@@ -18,6 +16,7 @@ from django.utils.text import Truncator
 
 from .. import audit
 from ..models import AuditEntry
+from . import diffs
 
 EMPTY = mark_safe("<span>—</span>")
 ADMIN_CHANGE_URL = {
@@ -26,12 +25,6 @@ ADMIN_CHANGE_URL = {
     "lesson": "admin:memories_lesson_change",
     "identity": "admin:memories_identity_change",
 }
-# Snapshot keys a reader of the history does not need to see change.
-_NOT_SHOWN = {"id", "created_at", "updated_at"}
-# JSON fields whose keys are compared one by one (an identity revision touches one part).
-_NESTED = {"document", "metadata"}
-_DEL = "background:#fdd;text-decoration:line-through;padding:0 2px"
-_INS = "background:#dfd;text-decoration:none;padding:0 2px"
 
 
 def when(moment) -> str:
@@ -119,44 +112,6 @@ def embedding_status(obj) -> str:
 # --- audit history --------------------------------------------------------------------------------
 
 
-def _short(value: Any, length: int = 160) -> str:
-    if value is None or value == "":
-        return "—"
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return Truncator(text).chars(length)
-
-
-def changes(
-    before: dict | None, after: dict | None, prefix: str = ""
-) -> list[tuple[str, str, str]]:
-    """(field, old, new) for every field that differs; JSON documents compared key by key."""
-    if before is None or after is None:
-        return []
-    out = []
-    for key in [*after, *(k for k in before if k not in after)]:
-        if key in _NOT_SHOWN and not prefix:
-            continue
-        old, new = before.get(key), after.get(key)
-        if old == new:
-            continue
-        if key in _NESTED and isinstance(old, dict) and isinstance(new, dict):
-            out.extend(changes(old, new, prefix=f"{prefix}{key}."))
-        else:
-            out.append((f"{prefix}{key}", _short(old), _short(new)))
-    return out
-
-
-def diff_html(diffs: list[tuple[str, str, str]]) -> SafeString:
-    if not diffs:
-        return EMPTY
-    items = format_html_join(
-        "",
-        '<li><code>{}</code>: <del style="{}">{}</del> → <ins style="{}">{}</ins></li>',
-        ((name, _DEL, old, _INS, new) for name, old, new in diffs),
-    )
-    return format_html('<ul style="margin:0">{}</ul>', items)
-
-
 def actor_of(entry: AuditEntry) -> str:
     return f"{entry.actor_label or entry.actor_id or '?'} ({entry.actor_type})"
 
@@ -171,7 +126,7 @@ def history(object_type: str, object_id, limit: int = 100) -> SafeString:
         state = audit.state_in(entry, object_id)
         own = str(entry.object_id) == str(object_id)
         before = entry.before if own and entry.before is not None else previous
-        detail = diff_html(changes(before, state))
+        detail = diffs.diff_table(diffs.changes(before, state))
         if before is None:
             detail = format_html("{}", "created" if own else "created by this operation")
         if not own:

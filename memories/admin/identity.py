@@ -15,6 +15,7 @@ from . import display
 from .base import actor_for, error_text
 from .filters import TeamFilter, parse_uuid
 from .forms import IdentityAdminForm
+from .history import audit_history_view
 
 STYLE = ["tone", "verbosity", "formality", "style_notes"]
 ARC = ["arc_title", "arc_description", "arc_since"]
@@ -86,6 +87,9 @@ class IdentityAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="audit history")
     def audit_history(self, obj):
         return display.history("identity", obj.pk)
+
+    def history_view(self, request, object_id, extra_context=None):
+        return audit_history_view(self, request, object_id, "identity")
 
     def save_model(self, request, obj, form, change):
         actor, reason = actor_for(request), form.cleaned_data.get("reason", "")

@@ -40,19 +40,9 @@ class MemoryAdmin(CuratedAdmin):
         "related_items",
         "audit_history",
     )
-    list_display = [
-        "headline",
-        "memory_type",
-        "importance",
-        "confidence",
-        "tier",
-        "status",
-        "pinned",
-        "age",
-        "access_count",
-        "spirit",
-        "is_deleted",
-    ]
+    # Few, short columns beside the wide text (console.css), so the list fits without scrolling
+    # sideways: the scores, the state (tier, status, pinned, deleted) and the use share cells.
+    list_display = ["headline", "memory_type", "scores", "state", "use", "spirit"]
     list_display_links = ["headline"]
     view_only_replacements = {"reason": None, "tags": "tag_list", "related_ids": None}
     list_filter = ["memory_type", "tier", "status", "pinned", SpiritFilter, TeamFilter]
@@ -116,8 +106,40 @@ class MemoryAdmin(CuratedAdmin):
     # --- columns and read-only panels -----------------------------------------------------------
 
     @admin.display(description="memory", ordering="summary")
-    def headline(self, obj) -> str:
-        return display.excerpt(obj.summary or obj.content, 90)
+    def headline(self, obj):
+        """The summary, then the start of the text: the wide column of the list (console.css)."""
+        if not obj.summary:
+            return display.excerpt(obj.content, 240)
+        return format_html(
+            '{}<br><span class="quiet">{}</span>',
+            display.excerpt(obj.summary, 160),
+            display.excerpt(obj.content, 240),
+        )
+
+    @admin.display(description="scores", ordering="-importance")
+    def scores(self, obj):
+        return format_html(
+            "importance {}<br>confidence {}", f"{obj.importance:.2f}", f"{obj.confidence:.2f}"
+        )
+
+    @admin.display(description="state", ordering="tier")
+    def state(self, obj):
+        flags = [
+            flag
+            for flag, on in (("pinned", obj.pinned), ("deleted", obj.deleted_at is not None))
+            if on
+        ]
+        return format_html(
+            "{} · {}{}",
+            obj.get_tier_display(),
+            obj.get_status_display(),
+            format_html("<br><strong>{}</strong>", ", ".join(flags)) if flags else "",
+        )
+
+    @admin.display(description="age · uses", ordering="-created_at")
+    def use(self, obj):
+        uses = obj.access_count
+        return format_html("{}<br>{} use{}", self.age(obj), uses, "" if uses == 1 else "s")
 
     @admin.display(description="tags")
     def tag_list(self, obj) -> str:

@@ -1,13 +1,19 @@
 """The spirit's curation actions in the admin: "Synthesize now", "Dream now" and "Purge selected
-spirits".
+spirits"; and the curator's console pages of a spirit (dashboard, memory map: console).
 
 The spirits app knows nothing of memories, so this app extends the spirit admin with the actions
-that change what it owns: the registered SpiritAdmin is this subclass of spirits.admin's.
+that change what it owns and the pages that show it: the registered SpiritAdmin is this subclass
+of spirits.admin's.
 """
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html_join
 
 from elephantasm.api.errors import ApplicationError
 from pipeline.dreamer.run import dream_request
@@ -19,6 +25,9 @@ from teams.models import Role
 
 from ..models import DreamTrigger
 from ..services.purge import spirit_purge
+from .console import links
+from .console.dashboard import dashboard_view
+from .console.memory_map import memory_map_view
 
 admin.site.unregister(Spirit)
 
@@ -26,6 +35,7 @@ admin.site.unregister(Spirit)
 @admin.register(Spirit)
 class SpiritAdmin(spirits_admin.SpiritAdmin):
     actions = [*spirits_admin.SpiritAdmin.actions, "synthesize_now", "dream_now", "purge_selected"]
+    list_display = [*spirits_admin.SpiritAdmin.list_display, "console"]
     # Purging is for owners; dreaming (it curates memories) for members.
     admin_roles = {
         **spirits_admin.SpiritAdmin.admin_roles,
@@ -33,6 +43,41 @@ class SpiritAdmin(spirits_admin.SpiritAdmin):
         "dream": Role.MEMBER,
         "synthesize": Role.MEMBER,
     }
+
+    # --- the curator's console (memories.admin.console): one page per line ----------------------
+
+    def get_urls(self):
+        console_urls = [
+            self.console_path("dashboard/", dashboard_view, "dashboard"),
+            self.console_path("memory-map/", memory_map_view, "memory_map"),
+        ]
+        return [*console_urls, *super().get_urls()]
+
+    def console_path(self, route: str, view, name: str):
+        """`/admin/spirits/spirit/<id>/<route>` named `admin:spirits_spirit_<name>`: `view(request,
+        object_id)` behind the admin's login and the change page's scoping (see console)."""
+
+        def scoped(request, object_id):
+            spirit = self.get_object(request, unquote(object_id))  # team-scoped queryset
+            if spirit is None:
+                raise Http404("No such spirit.")
+            if not self.has_view_permission(request, spirit):
+                raise PermissionDenied
+            request.console_spirit = spirit
+            return view(request, object_id)
+
+        info = (self.opts.app_label, self.opts.model_name)
+        return path(
+            f"<path:object_id>/{route}",
+            self.admin_site.admin_view(scoped),
+            name="{}_{}_{}".format(*info, name),
+        )
+
+    @admin.display(description="console")
+    def console(self, obj):
+        """Dashboard and memory map of the spirit (the map once its page is registered)."""
+        pages = [("Dashboard", links.dashboard_url(obj)), ("Memory map", links.memory_map_url(obj))]
+        return format_html_join(" · ", '<a href="{}">{}</a>', ((u, t) for t, u in pages if u))
 
     def has_synthesize_permission(self, request) -> bool:
         return self.has_view_permission(request) and self.role_allows(request, "synthesize")

@@ -7,9 +7,13 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from elephantasm.admin import TeamScopedAdminMixin
+from spirits.models import Spirit
 
 from . import urls_policy
 from .models import WebhookAttempt, WebhookDelivery, WebhookStatus
@@ -60,6 +64,45 @@ class TeamWebhookForm(forms.ModelForm):
         return cleaned
 
 
+# The admin pages of what a delivery is about (reversed by name: the apps that own them sit above).
+CHANGE_PAGES = {
+    "memory": "admin:memories_memory_change",
+    "knowledge": "admin:memories_knowledge_change",
+    "dream": "admin:memories_dreamsession_change",
+}
+
+
+def _page(kind: str, object_id) -> str | None:
+    try:
+        return reverse(CHANGE_PAGES[kind], args=[object_id]) if object_id else None
+    except (KeyError, NoReverseMatch):
+        return None
+
+
+def _linked(text: str, url: str | None):
+    return format_html('<a href="{}">{}</a>', url, text) if url else format_html("{}", text)
+
+
+def delivery_subject(delivery) -> str:
+    """What a delivery is about, in words and linked: the memory or knowledge by its summary
+    (from the state it carries), the dream, the purge."""
+    data = (delivery.payload or {}).get("data") or {}
+    kind = data.get("object_type")
+    if kind in ("memory", "knowledge"):
+        state = data.get("state") or {}
+        text = state.get("summary") or state.get("topic") or state.get("content") or ""
+        label = Truncator(" ".join(str(text).split())).chars(90) or f"a {kind} (no text sent)"
+        return format_html("{} {}", kind, _linked(label, _page(kind, data.get("object_id"))))
+    if "dream_id" in data:
+        text = f"dream ({data.get('trigger', '?')}, {data.get('status', '?')})"
+        return _linked(text, _page("dream", data["dream_id"]))
+    if "scope" in data:
+        deleted = data.get("deleted") or {}
+        counts = ", ".join(f"{n} {what}" for what, n in deleted.items() if n) or "nothing"
+        return format_html("purge of the {}: {}", data["scope"], counts)
+    return format_html("{}", delivery.event_type)
+
+
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
     extra = 0
@@ -86,8 +129,9 @@ class WebhookDeliveryAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 
     list_display = [
         "event_type",
+        "subject",
         "team",
-        "spirit_id",
+        "spirit",
         "status",
         "cycle",
         "attempt_count",
@@ -106,8 +150,9 @@ class WebhookDeliveryAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     fields = readonly_fields = [
         "id",
         "team",
-        "spirit_id",
+        "spirit",
         "event_type",
+        "subject",
         "status",
         "cycle",
         "attempt_count",
@@ -117,6 +162,23 @@ class WebhookDeliveryAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "payload_display",
     ]
+
+    def get_queryset(self, request):
+        name = Spirit.all_objects.filter(pk=OuterRef("spirit_id")).values("name")[:1]
+        return super().get_queryset(request).annotate(spirit_name=Subquery(name))
+
+    @admin.display(description="about")
+    def subject(self, obj):
+        return delivery_subject(obj)
+
+    @admin.display(description="spirit", ordering="spirit_name")
+    def spirit(self, obj):
+        if obj.spirit_id is None:
+            return "—"
+        name = getattr(obj, "spirit_name", None)
+        if not name:
+            return "a purged spirit"
+        return _linked(name, reverse("admin:spirits_spirit_change", args=[obj.spirit_id]))
 
     def has_add_permission(self, request):
         return False
