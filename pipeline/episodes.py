@@ -292,12 +292,12 @@ def _data(events, content: str, summary: str, subject: str, floor: float) -> dic
 def _telling_sentences(events: Sequence[Event], speaker: Speaker) -> list[str]:
     """The most telling sentences: longer than three words before shorter ones, statements before
     questions, the people's before the assistant's, longer before shorter, kept in the order they
-    were said; the people's told in
-    the third person, the assistant's quoted."""
+    were said; the people's told in the third person, the assistant's quoted (the sentences of
+    one assistant turn after one "The assistant said:")."""
     candidates = []
     for index, event in enumerate(events):
         text = event.meta_summary or event.content
-        for sentence in sentences(casual(text))[:3]:
+        for position, sentence in enumerate(sentences(casual(text))[:3]):
             short = len(sentence.split()) < 4  # "ok", "thanks!": only when nothing says more
             question = sentence.rstrip().endswith("?")
             if _is_people_turn(event):
@@ -305,14 +305,26 @@ def _telling_sentences(events: Sequence[Event], speaker: Speaker) -> list[str]:
                     f"{speaker.display} asked: {sentence}" if question else _told(sentence, speaker)
                 )
             elif event.event_type == "message.out":
-                line = f"The assistant said: {sentence}"
+                line = f"{_ASSISTANT_SAID}{sentence}"
             else:
                 line = f"{event.event_type}: {sentence}"
             people = _is_people_turn(event)
             rank = (short, question, not people, -len(sentence))
-            candidates.append((*rank, index, truncate_words(line, 300)))
-    best = sorted(candidates)[:GIST_SENTENCES]
-    return [line for *_, line in sorted(best, key=lambda c: c[4])]
+            candidates.append((*rank, (index, position), truncate_words(line, 300)))
+    best = sorted(sorted(candidates)[:GIST_SENTENCES], key=lambda c: c[4])
+    lines: list[str] = []
+    previous = None  # the event of the last line, when the assistant said it
+    for *_, (index, _), line in best:
+        said = line.startswith(_ASSISTANT_SAID)
+        if said and previous == index:
+            lines[-1] += " " + line.removeprefix(_ASSISTANT_SAID)  # one turn, one "said"
+        else:
+            lines.append(line)
+        previous = index if said else None
+    return lines
+
+
+_ASSISTANT_SAID = "The assistant said: "
 
 
 def key_words(events: Sequence[Event], count: int = 4) -> list[str]:

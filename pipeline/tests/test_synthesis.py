@@ -265,6 +265,28 @@ def test_a_memory_drops_the_fillers_that_open_a_turn_and_writes_the_user_in_lowe
 
 
 @pytest.mark.django_db
+def test_an_assistant_turn_is_quoted_once_with_its_sentences_in_order(spirit):
+    EventFactory(
+        spirit=spirit, role="user", content="Could you plan a trip to Lisbon?", occurred_at=at(0)
+    )
+    EventFactory(
+        spirit=spirit,
+        role="assistant",
+        event_type="message.out",
+        content="Happy to help with Lisbon. The best months are May and September. Book trams.",
+        occurred_at=at(1),
+    )
+
+    [memory] = synthesize_spirit(spirit_id=spirit.pk, now=at(10), force=True)
+
+    assert memory.content.count("The assistant said:") == 1
+    assert (
+        "The assistant said: Happy to help with Lisbon. The best months are May and September. "
+        "Book trams." in memory.content
+    )
+
+
+@pytest.mark.django_db
 def test_importance_defaults_to_a_half_and_long_lines_are_trimmed(spirit):
     EventFactory(spirit=spirit, content="word " * 1000, importance_score=None, occurred_at=at(0))
 
