@@ -13,6 +13,12 @@ from django.core.exceptions import ValidationError
 
 _unit = {"type": "number", "minimum": 0, "maximum": 1}
 _positive_int = {"type": "integer", "minimum": 1}
+# Durations become timedeltas added to now: without a bound, 10**12 hours was a 500 (Python's
+# dates end in 9999). A year is the most any of them may be.
+MINUTES_MAX = 365 * 24 * 60
+HOURS_MAX = 365 * 24
+_minutes = {"type": "integer", "minimum": 1, "maximum": MINUTES_MAX}
+_hours = {"type": "integer", "minimum": 1, "maximum": HOURS_MAX}
 
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -29,10 +35,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 "threshold": {"type": "number", "exclusiveMinimum": 0},
                 "max_pending_events": _positive_int,
                 "max_pending_tokens": _positive_int,
-                "max_idle_minutes": _positive_int,
-                "idle_minutes": _positive_int,
-                "max_wait_minutes": _positive_int,
-                "episode_gap_minutes": _positive_int,
+                "max_idle_minutes": _minutes,
+                "idle_minutes": _minutes,
+                "max_wait_minutes": _minutes,
+                "episode_gap_minutes": _minutes,
             },
         },
         "extraction": {
@@ -55,9 +61,9 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 "archive_below": _unit,
                 "merge": {"type": "boolean"},
                 "merge_similarity": _unit,
-                "schedule_hours": _positive_int,
-                "idle_minutes": {"type": "integer", "minimum": 0},
-                "max_interval_hours": _positive_int,
+                "schedule_hours": _hours,
+                "idle_minutes": {"type": "integer", "minimum": 0, "maximum": MINUTES_MAX},
+                "max_interval_hours": _hours,
             },
         },
         "identity": {

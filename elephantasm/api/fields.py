@@ -9,18 +9,25 @@ whitespace counts as blank (refused unless the field allows blank).
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Mapping
-from datetime import UTC
+from typing import Any
 
 from django.db import models
-from django.utils.dateparse import parse_datetime
-from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from elephantasm.validators import OFFSET_MESSAGE, metadata_problem, offset_problem
+from elephantasm.api.moments import (
+    MOMENT_SCHEMA,
+    UTC_MOMENT_SCHEMA,
+    MomentError,
+    parse_moment_text,
+)
+from elephantasm.api.schema import JSON_OBJECT
+from elephantasm.validators import metadata_problem
 
 
 class StrictCharField(serializers.CharField):
@@ -52,9 +59,12 @@ class StrictFloatField(serializers.FloatField):
 
 
 class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer (not a string, a float or a boolean)."""
+    """A JSON integer (not a string or a boolean). JSON has one kind of number: 3.0 is the
+    integer 3 (as JSON Schema says), 3.5 is not an integer."""
 
     def to_internal_value(self, data):
+        if isinstance(data, float) and data.is_integer():
+            data = int(data)
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
@@ -78,33 +88,25 @@ class StrictUUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(MOMENT_SCHEMA)
 class AwareDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 date-time string with a time zone (Z or an offset); naive ones are refused."""
+    """An RFC 3339 date-time with a time zone (Z or an offset within ±15:59); naive ones are
+    refused. The rules and the schema: elephantasm.api.moments."""
 
-    default_error_messages = {
-        "invalid": "Datetime has wrong format. Use ISO 8601, e.g. 2025-01-02T03:04:05Z.",
-        "naive": "Include a time zone (Z or an offset like +02:00): naive times are ambiguous.",
-        "offset": OFFSET_MESSAGE,
-    }
+    naive_is_utc = False
 
     def to_internal_value(self, value):
-        if not isinstance(value, str):
-            self.fail("invalid")
         try:
-            parsed = parse_datetime(value)
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            self.fail("invalid")
-        if parsed.utcoffset() is None:
-            self.fail("naive")
-        if offset_problem(parsed):
-            self.fail("offset")
-        try:
-            parsed.astimezone(UTC)
-        except OverflowError:
-            self.fail("invalid")
-        return parsed
+            return parse_moment_text(value, naive_is_utc=self.naive_is_utc)
+        except MomentError as exc:
+            raise ValidationError(exc.message, code=exc.code) from None
+
+
+@extend_schema_field(UTC_MOMENT_SCHEMA)
+class UtcDateTimeField(AwareDateTimeField):
+    """AwareDateTimeField that reads a moment without an offset as UTC."""
+
+    naive_is_utc = True
 
 
 _SPACE_FOR_PLUS = re.compile(r"(?<=\d) (?=\d{2}(:?\d{2})?$)")
@@ -115,11 +117,11 @@ class QueryAwareDateTimeField(AwareDateTimeField):
 
     def to_internal_value(self, value):
         if isinstance(value, str):
-            value = _SPACE_FOR_PLUS.sub("+", value.strip())
+            value = _SPACE_FOR_PLUS.sub("+", value)
         return super().to_internal_value(value)
 
 
-@extend_schema_field(OpenApiTypes.OBJECT)
+@extend_schema_field(JSON_OBJECT, component_name="JsonObject")
 class MetadataField(serializers.Field):
     """A JSON object without NUL characters, unpaired surrogates or non-finite numbers."""
 
@@ -148,6 +150,50 @@ class RejectUnknownFieldsMixin:
         return super().to_internal_value(data)
 
 
+class StrictBodySchema(OpenApiSerializerExtension):
+    """The schema of a strict body says what it accepts: no other key (`additionalProperties:
+    false`), the list bounds DRF checks outside validators (a list serializer's min_length and
+    max_length, a list field's allow_empty), and what a serializer adds with
+    `schema_overrides()` ({field: schema keywords}, for bounds only known at run time)."""
+
+    target_class = "elephantasm.api.fields.RejectUnknownFieldsMixin"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        serializer = self.target
+        schema = auto_schema._map_basic_serializer(serializer, direction)
+        # Its own docstring only: the mixin's (or a parent's) would describe another body.
+        doc = type(serializer).__dict__.get("__doc__")
+        if doc:
+            schema["description"] = inspect.cleandoc(doc)
+        else:
+            schema.pop("description", None)
+        if direction != "request":
+            return schema
+        schema["additionalProperties"] = False
+        properties = schema.get("properties", {})
+        overrides = getattr(serializer, "schema_overrides", None)
+        extra = overrides() if callable(overrides) else {}
+        for name, field in serializer.fields.items():
+            if name in properties:
+                properties[name].update({**_list_bounds(field), **extra.get(name, {})})
+        return schema
+
+
+def _list_bounds(field: serializers.Field) -> dict[str, Any]:
+    bounds: dict[str, Any] = {}
+    if isinstance(field, serializers.ListSerializer):
+        if field.min_length is not None:
+            bounds["minItems"] = field.min_length
+        if field.max_length is not None:
+            bounds["maxItems"] = field.max_length
+        if not field.allow_empty:
+            bounds["minItems"] = max(bounds.get("minItems", 0), 1)
+    elif isinstance(field, serializers.ListField) and not field.allow_empty:
+        bounds["minItems"] = max(field.min_length or 0, 1)
+    return bounds
+
+
 class StrictModelSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     """A body serializer from model fields: unknown keys refused, JSON types not coerced."""
 
@@ -158,4 +204,5 @@ class StrictModelSerializer(RejectUnknownFieldsMixin, serializers.ModelSerialize
         models.FloatField: StrictFloatField,
         models.BooleanField: StrictBooleanField,
         models.UUIDField: StrictUUIDField,
+        models.DateTimeField: UtcDateTimeField,
     }

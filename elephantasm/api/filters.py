@@ -6,26 +6,41 @@ from datetime import UTC
 
 import django_filters
 from django import forms
-from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 
-from elephantasm.validators import offset_problem
+from elephantasm.api.moments import UTC_MOMENT_SCHEMA, MomentError, parse_moment_text
 
 
-class UtcIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 moment, in UTC. An offset beyond PostgreSQL's ±15:59 (Python accepts up to
-    ±23:59) is refused (a 400), as every moment the API reads."""
+class UtcIsoDateTimeField(forms.Field):
+    """A moment (elephantasm.api.moments: RFC 3339; without an offset, UTC), in UTC."""
 
     def to_python(self, value):
-        value = super().to_python(value)
-        if value is None:
+        if value in self.empty_values:
             return None
-        if offset_problem(value):
-            raise forms.ValidationError(offset_problem(value), code="invalid")
         try:
-            return value.astimezone(UTC)
-        except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
-            raise forms.ValidationError("Date and time out of range.", code="invalid") from None
+            return parse_moment_text(value, naive_is_utc=True).astimezone(UTC)
+        except MomentError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
 
 
+@extend_schema_field(UTC_MOMENT_SCHEMA)
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+BLANK_MESSAGE = "Give a value, or leave the parameter out."
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A FilterSet that refuses an empty or blank value (`?status=`, `?spirit_id=`) with a 400
+    naming the parameter, as any other bad value: django-filter would ignore it and answer the
+    whole list, which the caller did not ask for."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else []
+            if any(not str(value).strip() for value in values):
+                self.form.add_error(name, forms.ValidationError(BLANK_MESSAGE, code="blank"))
+                valid = False
+        return valid

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
 
 from elephantasm.api.permissions import is_object_call, parse_uuid, required_role
 from spirits.models import Spirit
 from teams.selectors import caller_team_ids, caller_team_ids_with_role
+
+REPEATED_MESSAGE = "Give this parameter once."
 
 
 class TeamScopedViewSet(viewsets.GenericViewSet):
@@ -33,6 +36,14 @@ class TeamScopedViewSet(viewsets.GenericViewSet):
                 f"{cls.__name__} must not override get_queryset(); "
                 "implement get_scoped_queryset() instead, the team filter is applied for you."
             )
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authenticated, allowed, not throttled
+        # Every query parameter takes one value: `?status=a&status=b` is ambiguous (DRF and
+        # django-filter would silently read the last one), so it is a 400 naming it.
+        repeated = sorted(k for k, v in request.query_params.lists() if len(v) > 1)
+        if repeated:
+            raise ValidationError({name: [REPEATED_MESSAGE] for name in repeated})
 
     def get_scoped_queryset(self) -> QuerySet:
         """The unscoped queryset for this view (subclasses refine it: filters, select_related)."""

@@ -171,6 +171,13 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Elephantasm API",
     "DESCRIPTION": "Long-term memory for AI agents: spirits, events, sessions and memories.",
     "VERSION": "0.1.0",
+    # 3.1: full JSON Schema (propertyNames, numeric exclusiveMinimum) for what bodies accept.
+    "OAS_VERSION": "3.1.0",
+    # The schema says everything the server checks (elephantasm/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "elephantasm.api.schema.complete_schema",
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -321,6 +328,9 @@ RETENTION_SWEEP_SECONDS = env.int("RETENTION_SWEEP_SECONDS", default=86400)
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 # /metrics (Prometheus): with a token set, it needs `Authorization: Bearer <token>`.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# A Celery worker serves its task metrics on this port (0: off) and address (task_metrics.py).
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+WORKER_METRICS_ADDR = env("WORKER_METRICS_ADDR", default="0.0.0.0")  # noqa: S104
 # Beat stamps a heartbeat in Redis on every tick (elephantasm/heartbeat.py), at least every
 # CELERY_BEAT_MAX_LOOP_INTERVAL seconds; /health calls beat late past BEAT_STALE_SECONDS.
 CELERY_BEAT_SCHEDULER = "elephantasm.heartbeat.HeartbeatScheduler"

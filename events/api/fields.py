@@ -3,25 +3,43 @@
 from __future__ import annotations
 
 import json
+import re
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from elephantasm.api.fields import StrictCharField
+from elephantasm.api.schema import JSON_OBJECT, JSON_QUERY_MARK
 from elephantasm.validators import metadata_problem
-from events.models import EVENT_TYPE_MAX_CHARS, EVENT_TYPE_RULE, event_type_problem
-
-
-@extend_schema_field(
-    {
-        "type": "string",
-        "maxLength": EVENT_TYPE_MAX_CHARS,
-        "pattern": r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$",
-        "description": f"The event's type: {EVENT_TYPE_RULE}.",
-        "example": "message.in",
-    }
+from events.models import (
+    CUSTOM_EVENT_TYPE,
+    EVENT_TYPE_MAX_CHARS,
+    EVENT_TYPE_RULE,
+    RESERVED_EVENT_TYPE_PREFIXES,
+    EventType,
+    event_type_problem,
 )
+
+# A custom type, as events.models.is_custom_event_type reads it: dotted lower case, not
+# starting with a known type's prefix.
+CUSTOM_EVENT_TYPE_SCHEMA = {
+    "type": "string",
+    "maxLength": EVENT_TYPE_MAX_CHARS,
+    "pattern": "^" + CUSTOM_EVENT_TYPE.pattern + "$",
+    "not": {
+        "pattern": "^("
+        + "|".join(re.escape(prefix) for prefix in RESERVED_EVENT_TYPE_PREFIXES)
+        + ")"
+    },
+}
+EVENT_TYPE_SCHEMA = {
+    "description": f"The event's type: {EVENT_TYPE_RULE}.",
+    "example": "message.in",
+    "anyOf": [{"type": "string", "enum": list(EventType.values)}, CUSTOM_EVENT_TYPE_SCHEMA],
+}
+
+
+@extend_schema_field(EVENT_TYPE_SCHEMA)
 class EventTypeField(StrictCharField):
     """A known event type or a custom one (events.models.EVENT_TYPE_RULE)."""
 
@@ -37,9 +55,10 @@ class EventTypeField(StrictCharField):
         return value
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({**JSON_OBJECT, JSON_QUERY_MARK: True})
 class MetadataQueryField(serializers.Field):
-    """A JSON object given as a query-string value (`?metadata={"channel":"email"}`)."""
+    """A JSON object given as a query-string value (`?metadata={"channel":"email"}`); the schema
+    declares it as JSON content (elephantasm.api.schema)."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -48,6 +67,8 @@ class MetadataQueryField(serializers.Field):
             value = json.loads(data)
         except ValueError as exc:
             raise serializers.ValidationError(f"Not valid JSON: {exc.msg}.") from exc
+        except RecursionError:
+            raise serializers.ValidationError("Not valid JSON: nested too deep.") from None
         problem = metadata_problem(value)
         if problem:
             raise serializers.ValidationError(problem)

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from elephantasm.api.fields import QueryAwareDateTimeField
+from elephantasm.api.fields import QueryAwareDateTimeField, StrictCharField
 from events.models import SessionStatus
 
 from .fields import EventTypeField, MetadataQueryField
@@ -28,10 +28,9 @@ class EventListParamsSerializer(IncludeDeletedParamsSerializer):
         help_text='Events whose metadata contains this JSON object, e.g. {"channel":"email"} '
         "(JSON containment: every key given, with the same value; nested objects likewise).",
     )
-    session_id = serializers.CharField(
+    session_id = StrictCharField(
         max_length=255,
         required=False,
-        trim_whitespace=False,
         help_text="One session's events, oldest first (otherwise newest first).",
     )
     min_importance = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
@@ -50,10 +49,12 @@ class SessionListParamsSerializer(serializers.Serializer):
 
 def validated_query(view, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
     """The view's query parameters validated by `serializer_class` (a 400 on a bad value),
-    parsed once per request."""
+    parsed once per request. An empty value (`?spirit_id=`) is a bad value too: read from a
+    QueryDict, DRF would take it for a parameter left out (a repeated one is refused earlier:
+    TeamScopedViewSet.initial)."""
     cache = view.__dict__.setdefault("_validated_query", {})
     if serializer_class not in cache:
-        serializer = serializer_class(data=view.request.query_params)
+        serializer = serializer_class(data=view.request.query_params.dict())
         serializer.is_valid(raise_exception=True)
         cache[serializer_class] = serializer.validated_data
     return cache[serializer_class]

@@ -112,6 +112,16 @@ class EventBulkSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     spirit_id = StrictUUIDField(help_text="The spirit every event of the call belongs to.")
     events = _BulkItemsField(help_text="1 to EVENTS_BULK_MAX (1,000) events.")
 
+    def schema_overrides(self) -> dict:
+        # Each item is checked on its own: one that is not an event gets an error result (the
+        # call is still a 200), so the schema lets any value through as an item.
+        item = {
+            "description": "An event (EventBulkItemRequest). An item that is not a valid event "
+            "is answered with an `error` result; the other items are still recorded.",
+            "anyOf": [{"$ref": "#/components/schemas/EventBulkItemRequest"}, {}],
+        }
+        return {"events": {"minItems": 1, "maxItems": settings.EVENTS_BULK_MAX, "items": item}}
+
     def validate_events(self, value: list) -> list:
         if not value:
             raise serializers.ValidationError("Send at least one event.")

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from elephantasm.api.envelope import ErrorResponseSerializer
 from elephantasm.api.permissions import check_action_role
+from elephantasm.api.schema import rules
 from elephantasm.api.viewsets import TeamScopedViewSet
 from elephantasm.metrics import EVENTS_INGESTED
 from events import selectors
@@ -94,6 +95,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedV
 
     @extend_schema(
         summary="Record an event",
+        extensions=rules(occurred_at="At most a day ahead of the server's clock."),
         request=EventCreateSerializer,
         responses={
             201: EventSerializer,
@@ -190,6 +192,9 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedV
 
     @extend_schema(
         summary="Restore a soft-deleted event",
+        extensions=rules(
+            spirit_id="The event's spirit is live: restoring the spirit restores its events."
+        ),
         request=None,
         responses={200: EventSerializer, 404: _error},
     )

@@ -13,7 +13,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 
-from elephantasm.api.filters import UtcIsoDateTimeFilter
+from elephantasm.api.filters import StrictFilterSet, UtcIsoDateTimeFilter
 from memories.models import (
     Knowledge,
     KnowledgeType,
@@ -49,7 +49,7 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
-class CreatedRangeFilterSet(django_filters.FilterSet):
+class CreatedRangeFilterSet(StrictFilterSet):
     spirit_id = django_filters.UUIDFilter(field_name="spirit_id", help_text="Only this spirit.")
     created_after = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."

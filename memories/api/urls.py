@@ -17,6 +17,7 @@ from .views.packs import SpiritPacksViewSet
 from .views.pipeline import PipelineViewSet, SynthesizeViewSet
 from .views.purge import SpiritPurgeViewSet
 from .views.search import SpiritSearchViewSet
+from .views.stats import SpiritStatsViewSet
 
 
 def register(router) -> None:
@@ -47,6 +48,11 @@ urlpatterns = [
         "spirits/<uuid:spirit_id>/pipeline/",
         PipelineViewSet.as_view({"get": "retrieve"}),
         name="spirit-pipeline",
+    ),
+    path(
+        "spirits/<uuid:spirit_id>/stats/",
+        SpiritStatsViewSet.as_view({"get": "retrieve"}),
+        name="spirit-stats",
     ),
     path(
         "spirits/<uuid:spirit_id>/synthesize/",

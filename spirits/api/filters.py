@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import django_filters
 
+from elephantasm.api.filters import StrictFilterSet
 from spirits.models import Spirit, SpiritStatus
 
 
-class SpiritFilter(django_filters.FilterSet):
+class SpiritFilter(StrictFilterSet):
     name = django_filters.CharFilter(
         lookup_expr="icontains", help_text="Spirits whose name contains this (any case)."
     )

@@ -22,6 +22,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from elephantasm.api.errors import ValidationFailed
+from elephantasm.api.fields import StrictCharField
 from elephantasm.api.parsers import JSONParser
 from elephantasm.api.viewsets import TeamScopedViewSet
 from spirits.models import Spirit
@@ -31,6 +32,7 @@ from spirits.selectors import is_team_slug, team_for_new_spirit
 from teams.actors import Actor
 from teams.models import Role, Team
 
+from .document_schema import IMPORT_RULES, document_schema
 from .serializers import SpiritSerializer
 
 EMBEDDINGS = OpenApiParameter(
@@ -39,14 +41,22 @@ EMBEDDINGS = OpenApiParameter(
     description="Include the vectors of events, memories, knowledge and lessons (default false: "
     "the importer has them embedded again).",
 )
-TEAM = OpenApiParameter(
-    "team",
-    OpenApiTypes.STR,
-    description="The slug of the team the copy goes to (needed only when you have several teams).",
-)
-NAME = OpenApiParameter(
-    "name", OpenApiTypes.STR, description="The copy's name (default: the document's)."
-)
+
+
+class ImportParamsSerializer(serializers.Serializer):
+    """The query of an import; an empty value is refused like a wrong one."""
+
+    team = StrictCharField(
+        required=False,
+        max_length=64,
+        help_text="The slug of the team the copy goes to (needed only when you have several "
+        "teams).",
+    )
+    name = StrictCharField(
+        required=False, max_length=255, help_text="The copy's name (default: the document's)."
+    )
+
+
 DENIED = OpenApiResponse(description="Needs the admin role: `permission_denied`.")
 
 
@@ -127,11 +137,16 @@ class SpiritImportViewSet(TeamScopedViewSet):
         summary="Import a spirit from an export (admin)",
         description="Creates a new spirit from the document, every id new, in one transaction. "
         "Send the document as the JSON body, or as the multipart field `file`.",
-        parameters=[TEAM, NAME],
+        parameters=[ImportParamsSerializer],
         request={
-            "application/json": OpenApiTypes.OBJECT,
-            "multipart/form-data": OpenApiTypes.OBJECT,
+            "application/json": document_schema(),
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            },
         },
+        extensions=IMPORT_RULES,
         responses={
             201: ImportResultSerializer,
             400: OpenApiResponse(
@@ -142,12 +157,14 @@ class SpiritImportViewSet(TeamScopedViewSet):
         },
     )
     def create(self, request):
-        team = team_for_new_spirit(team_ids=self.team_ids, slug=request.query_params.get("team"))
+        params = ImportParamsSerializer(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        team = team_for_new_spirit(team_ids=self.team_ids, slug=params.validated_data.get("team"))
         result = spirit_import(
             document=self._document(request),
             team=team,
             actor=Actor.from_request(request),
-            name=request.query_params.get("name") or None,
+            name=params.validated_data.get("name"),
         )
         body = {
             "spirit": SpiritSerializer(result.spirit).data,

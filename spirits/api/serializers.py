@@ -5,12 +5,19 @@ must be a JSON string (DRF would turn 5 into "5")."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from elephantasm.api.fields import StrictBooleanField, StrictCharField, StrictModelSerializer
-from elephantasm.validators import metadata_problem
-from events.models import EventType
+from elephantasm.api.fields import (
+    MetadataField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictModelSerializer,
+)
+from spirits.config import CONFIG_SCHEMA, validate_config
 from spirits.models import Spirit
+from teams.models import SLUG_PATTERN
 
 WRITABLE_FIELDS = ["name", "description", "metadata", "status", "config"]
 STATUS_HELP = (
@@ -46,6 +53,22 @@ class SpiritSerializer(serializers.ModelSerializer):
         extra_kwargs = {"status": {"help_text": STATUS_HELP}}
 
 
+@extend_schema_field(
+    {**CONFIG_SCHEMA, "description": "Memory settings; only what differs from the defaults."},
+    component_name="SpiritConfig",
+)
+class ConfigField(MetadataField):
+    """A spirit's memory settings: a JSON object of spirits.config.CONFIG_SCHEMA."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            validate_config(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return value
+
+
 class SpiritUpdateSerializer(StrictModelSerializer):
     """PATCH body: any subset of the writable fields (the team cannot change: 400), and
     `is_deleted` (true soft-deletes, false restores)."""
@@ -57,20 +80,15 @@ class SpiritUpdateSerializer(StrictModelSerializer):
         "one transaction.",
     )
 
+    # A JSON object PostgreSQL's jsonb can store (no NUL, no lone surrogates, not too deep):
+    # never null.
+    metadata = MetadataField(required=False)
+    config = ConfigField(required=False)
+
     class Meta:
         model = Spirit
         fields = [*WRITABLE_FIELDS, "is_deleted"]
-        extra_kwargs = {
-            "config": {"help_text": "Memory settings; only what differs from the defaults."},
-            "status": {"help_text": STATUS_HELP},
-        }
-
-    def validate_metadata(self, value):
-        # Values PostgreSQL's jsonb refuses (lone surrogates, deep nesting) are a 400, not a 500.
-        problem = metadata_problem(value)
-        if problem:
-            raise serializers.ValidationError(problem)
-        return value
+        extra_kwargs = {"status": {"help_text": STATUS_HELP}}
 
 
 class SpiritCreateSerializer(SpiritUpdateSerializer):
@@ -87,30 +105,5 @@ class SpiritCreateSerializer(SpiritUpdateSerializer):
     class Meta(SpiritUpdateSerializer.Meta):
         fields = ["team", *WRITABLE_FIELDS]
 
-
-class EventCountsByTypeSerializer(serializers.Serializer):
-    """Live events per type: every known type, zero included, then each custom type the spirit
-    has live events of (by name)."""
-
-    def get_fields(self):
-        return {value: serializers.IntegerField(min_value=0) for value in EventType.values}
-
-    def to_representation(self, instance):
-        # The keys hold dots, which DRF would read as a path: read them directly.
-        known = {value: int(instance.get(value, 0)) for value in EventType.values}
-        custom = {key: int(count) for key, count in instance.items() if key not in known}
-        return {**known, **custom}
-
-
-class SpiritStatsSerializer(serializers.Serializer):
-    events_by_type = EventCountsByTypeSerializer()
-    event_count = serializers.IntegerField(min_value=0, help_text="Live events.")
-    session_count = serializers.IntegerField(
-        min_value=0, help_text="Distinct session ids among the live events."
-    )
-    first_activity_at = serializers.DateTimeField(
-        allow_null=True, help_text="Earliest occurred_at of a live event."
-    )
-    last_activity_at = serializers.DateTimeField(
-        allow_null=True, help_text="Latest occurred_at of a live event."
-    )
+    def schema_overrides(self) -> dict:
+        return {"team": {"pattern": SLUG_PATTERN}}

@@ -14,8 +14,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from elephantasm.api.permissions import check_action_role
+from elephantasm.api.schema import rules
 from elephantasm.api.viewsets import TeamScopedViewSet
-from events.selectors import spirit_stats
 from spirits.models import Spirit
 from spirits.selectors import is_team_slug, spirit_queryset, team_for_new_spirit
 from spirits.services import spirit_create, spirit_patch, spirit_restore, spirit_soft_delete
@@ -25,7 +25,6 @@ from .filters import SpiritFilter
 from .serializers import (
     SpiritCreateSerializer,
     SpiritSerializer,
-    SpiritStatsSerializer,
     SpiritUpdateSerializer,
 )
 
@@ -52,6 +51,7 @@ ROLE_ERROR = OpenApiResponse(description="Too low a role: `permission_denied`, n
     ),
     create=extend_schema(
         summary="Create a spirit",
+        extensions=rules(team="One of your teams (its slug)."),
         request=SpiritCreateSerializer,
         responses={201: SpiritSerializer, 400: ERRORS[400]},
     ),
@@ -82,7 +82,8 @@ class SpiritViewSet(TeamScopedViewSet):
     serializer_class = SpiritSerializer
     filterset_class = SpiritFilter
     lookup_value_regex = UUID_PATTERN
-    read_actions_seeing_deleted = frozenset({"retrieve", "list", "stats"})
+    # GET /spirits/{id}/stats/ is served by the memories app (memories.api.views.stats).
+    read_actions_seeing_deleted = frozenset({"retrieve", "list"})
     # An archived spirit is read-only, but these bring it back or remove it.
     archived_spirit_actions = frozenset({"partial_update", "update", "destroy", "restore"})
     # Managing spirits is for admins; deleting them for owners (purging too: memories.api).
@@ -110,8 +111,6 @@ class SpiritViewSet(TeamScopedViewSet):
             return SpiritCreateSerializer
         if self.action == "partial_update":
             return SpiritUpdateSerializer
-        if self.action == "stats":
-            return SpiritStatsSerializer
         return SpiritSerializer
 
     def get_scoped_queryset(self):
@@ -176,12 +175,3 @@ class SpiritViewSet(TeamScopedViewSet):
     def restore(self, request, pk=None):
         spirit = spirit_restore(spirit=self.get_object())
         return Response(SpiritSerializer(spirit).data)
-
-    @extend_schema(
-        summary="Activity of a spirit: live events by type, sessions, first and last event",
-        parameters=[INCLUDE_DELETED],
-        responses={200: SpiritStatsSerializer, 404: ERRORS[404]},
-    )
-    @action(detail=True, methods=["get"])
-    def stats(self, request, pk=None):
-        return Response(SpiritStatsSerializer(spirit_stats(spirit=self.get_object())).data)

@@ -18,10 +18,10 @@ from collections import Counter
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.dateparse import parse_datetime
 
 from elephantasm.api.errors import ValidationFailed
-from elephantasm.validators import json_problem, offset_problem, text_problem
+from elephantasm.api.moments import MomentError, parse_moment_text
+from elephantasm.validators import json_problem, text_problem
 from events.models import Event
 from memories.identity_schema import validate_identity
 from memories.models import DreamStatus
@@ -162,23 +162,22 @@ def clean_value(field: Field, value: Any, path: str, problems: Problems) -> Any:
         if not field.blank and not value.strip():
             return _fail(problems, path, "May not be blank.")
         return value
-    if kind == "datetime":
+    if kind == "datetime":  # RFC 3339 with an offset, as every moment the API reads
         try:
-            parsed = parse_datetime(value) if isinstance(value, str) else None
-        except ValueError:  # the right shape, an impossible date: "2024-13-01T00:00:00Z"
-            parsed = None
-        if parsed is None:
-            return _fail(problems, path, "Must be an ISO 8601 time.")
-        if parsed.tzinfo is None:
-            return _fail(problems, path, "Must have a time zone offset.")
-        if offset_problem(parsed):
-            return _fail(problems, path, offset_problem(parsed))
-        return parsed
+            return parse_moment_text(value, naive_is_utc=False)
+        except MomentError as exc:
+            messages = {
+                "format": "Must be an ISO 8601 time.",
+                "naive": "Must have a time zone offset.",
+            }
+            return _fail(problems, path, messages.get(exc.code, exc.message))
     if kind == "unit":
         if not _is_number(value) or not 0.0 <= value <= 1.0:
             return _fail(problems, path, "Must be a number from 0 to 1.")
         return float(value)
     if kind == "count":
+        if isinstance(value, float) and value.is_integer():  # JSON's 3.0 is the integer 3
+            value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             return _fail(problems, path, "Must be an integer.")
         if not 0 <= value <= field.maximum:

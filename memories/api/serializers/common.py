@@ -6,8 +6,6 @@ the services' (they validate again with full_clean and log the audit entry).
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -16,7 +14,6 @@ from elephantasm.api.fields import (
     StrictCharField,
     StrictUUIDField,
 )
-from elephantasm.validators import metadata_problem
 from events.models import EVENT_QUOTED_FIELDS, Event
 
 REASON_MAX_CHARS = 2000
@@ -38,13 +35,6 @@ def named_choice_field(component_name: str, choices) -> type[serializers.ChoiceF
 
     NamedChoiceField.__name__ = NamedChoiceField.__qualname__ = f"{component_name}Field"
     return NamedChoiceField
-
-
-def json_object(value: Any) -> None:
-    """A JSON object PostgreSQL can store: no NUL, no lone surrogates, not nested too deep."""
-    problem = metadata_problem(value)
-    if problem:
-        raise serializers.ValidationError(problem)
 
 
 def reason_field() -> serializers.CharField:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from elephantasm.api.fields import RejectUnknownFieldsMixin, StrictModelSerializer, StrictUUIDField
+from elephantasm.api.fields import (
+    RejectUnknownFieldsMixin,
+    StrictModelSerializer,
+    StrictUUIDField,
+    UtcDateTimeField,
+)
 from memories.models import Knowledge, Lesson, LessonStatus
 from memories.models.knowledge import KnowledgeSource
 from memories.services.knowledge import EDITABLE_FIELDS as KNOWLEDGE_FIELDS
@@ -99,7 +104,7 @@ class KnowledgeCloseSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
         allow_null=True,
         help_text="The knowledge item of the same spirit that replaces this one, if any.",
     )
-    valid_to = serializers.DateTimeField(
+    valid_to = UtcDateTimeField(
         required=False, help_text="When it stopped being true (default: now)."
     )
     reason = reason_field()

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from elephantasm.api.fields import (
+    MetadataField,
     RejectUnknownFieldsMixin,
     StrictCharField,
     StrictModelSerializer,
@@ -14,7 +15,7 @@ from elephantasm.api.fields import (
 from memories.models import Memory, MemorySource, MemoryStatus
 from memories.services.memories import EDITABLE_FIELDS
 
-from .common import IDS_MAX, id_list_field, json_object, named_choice_field, reason_field
+from .common import IDS_MAX, id_list_field, named_choice_field, reason_field
 
 TAGS_MAX = 100
 PARTS_MAX = 50
@@ -111,7 +112,7 @@ class MemoryFieldsSerializer(StrictModelSerializer):
         required=False,
         help_text="active or decaying; archive, dispute and supersede with their operations.",
     )
-    metadata = serializers.DictField(required=False, validators=[json_object])
+    metadata = MetadataField(required=False)
     reason = reason_field()
 
     class Meta:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from elephantasm.api.fields import StrictCharField
+from elephantasm.api.fields import RejectUnknownFieldsMixin, StrictCharField
 
 
-class SpiritPurgeSerializer(serializers.Serializer):
+class SpiritPurgeSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """The confirmation of a purge: any other key is refused by name, as in every body."""
+
     confirm = StrictCharField(
         help_text="The spirit's name or id, to confirm a permanent deletion.", max_length=255
     )

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer
 from rest_framework import serializers, status
@@ -15,13 +13,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from elephantasm.api.errors import NotFound, ValidationFailed
+from elephantasm.api.moments import UTC_MOMENT_SCHEMA, MomentError, parse_moment_text
+from elephantasm.api.pagination import LIMIT_HELP, LIMIT_SCHEMA, OFFSET_HELP, OFFSET_SCHEMA
+from elephantasm.api.schema import rules
 from elephantasm.api.viewsets import TeamScopedViewSet
-from elephantasm.validators import OFFSET_MESSAGE, offset_problem
 from memories import audit, selectors
 from memories.models import AuditEntry, Memory
 from teams.actors import Actor
 
 from ..serializers.common import (
+    REASON_MAX_CHARS,
     AsOfSerializer,
     AuditEntryPageSerializer,
     AuditEntrySerializer,
@@ -37,16 +38,18 @@ INCLUDE_DELETED = OpenApiParameter(
 )
 AS_OF = OpenApiParameter(
     "as_of",
-    OpenApiTypes.DATETIME,
+    UTC_MOMENT_SCHEMA,
     description="ISO 8601 moment (naive means UTC): return the object as it was then, "
     "as {as_of, state}, instead of the list of changes. 404 if it did not exist yet.",
 )
 PAGE = [
-    OpenApiParameter("limit", OpenApiTypes.INT, description="1-200, default 50."),
-    OpenApiParameter("offset", OpenApiTypes.INT, description="0 or more."),
+    OpenApiParameter("limit", LIMIT_SCHEMA, description=LIMIT_HELP),
+    OpenApiParameter("offset", OFFSET_SCHEMA, description=OFFSET_HELP),
 ]
 REASON_QUERY = OpenApiParameter(
-    "reason", OpenApiTypes.STR, description="Why: recorded in the audit entry (or in the body)."
+    "reason",
+    {"type": "string", "minLength": 0, "maxLength": REASON_MAX_CHARS},
+    description="Why: recorded in the audit entry (or in the body). Empty: no reason.",
 )
 BAD_REQUEST = OpenApiResponse(description="Invalid input: error.code `validation_error`.")
 NOT_FOUND = OpenApiResponse(description="Not among your teams' live items: `not_found`.")
@@ -55,6 +58,24 @@ HISTORY_RESPONSE = PolymorphicProxySerializer(
     component_name="HistoryOrState",
     serializers=[AuditEntryPageSerializer, AsOfSerializer],
     resource_type_field_name=None,
+)
+# The rules of curated data that JSON Schema cannot state (x-rules: elephantasm.api.schema).
+SPAN_RULE = "The time span is ordered: time_end (valid_to) is not before time_start (valid_from)."
+MEMORY_STATE_RULE = "The memory is live and not superseded (a superseded memory is history)."
+MEMORY_RULES = rules(
+    __all__=SPAN_RULE,
+    event_ids="Events of the memory's spirit.",
+    related_ids="Live memories of the memory's spirit, other than itself.",
+    memory=MEMORY_STATE_RULE,
+    status="A pinned memory cannot be archived; other statuses have their own operations.",
+    tags="Tags are distinct once trimmed.",
+)
+SOURCE_MEMORY_RULES = rules(
+    __all__=SPAN_RULE,
+    memory_ids="Memories of the same spirit.",
+    non_field_errors="The item is live (restore it first) and not closed already.",
+    valid_to="Not before valid_from.",
+    superseded_by_id="Another live knowledge item of the same spirit.",
 )
 _OFFSET_WITH_SPACE = re.compile(r" (\d{2}:?\d{2})$")
 
@@ -78,20 +99,12 @@ def parse_bool(request, name: str) -> bool:
 
 
 def parse_moment(raw: str, *, name: str = "as_of") -> datetime:
-    """An ISO 8601 timestamp; a naive one is UTC. A '+' decoded to a space is tolerated."""
-    text = _OFFSET_WITH_SPACE.sub(r"+\1", raw.strip())
+    """A moment (elephantasm.api.moments); a naive one is UTC. A '+' decoded to a space is
+    tolerated."""
     try:
-        moment = parse_datetime(text)
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise ValidationFailed(
-            f"Invalid input: {name}.",
-            details={name: ["Expected an ISO 8601 timestamp, e.g. 2025-01-31T12:00:00Z."]},
-        )
-    if offset_problem(moment):
-        raise ValidationFailed(f"Invalid input: {name}.", details={name: [OFFSET_MESSAGE]})
-    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
+        return parse_moment_text(_OFFSET_WITH_SPACE.sub(r"+\1", raw), naive_is_utc=True)
+    except MomentError as exc:
+        raise ValidationFailed(f"Invalid input: {name}.", details={name: [exc.message]}) from None
 
 
 def history_response(view: TeamScopedViewSet, *, object_type: str, object_id) -> Response:
@@ -100,6 +113,10 @@ def history_response(view: TeamScopedViewSet, *, object_type: str, object_id) ->
     `object_id` None stands for an object not created yet: no entries, no past state."""
     raw = view.request.query_params.get("as_of")
     if raw is not None:
+        # A past state is one object, not a page; limit and offset are still checked (a bad one
+        # is a 400 either way).
+        view.paginator.get_limit(view.request)
+        view.paginator.get_offset(view.request)
         moment = parse_moment(raw)
         state = None
         if object_id is not None:

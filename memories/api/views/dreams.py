@@ -75,7 +75,8 @@ class SpiritDreamsViewSet(ActorMixin, TeamScopedViewSet):
     )
     def create(self, request, spirit_id=None):
         spirit = self.get_object()
-        DreamRequestSerializer(data=request.data or {}).is_valid(raise_exception=True)
+        # No body is an empty one; a JSON `null` or any other non-object is refused.
+        DreamRequestSerializer(data=request.data).is_valid(raise_exception=True)
         session = dream_request(spirit=spirit, trigger=DreamTrigger.API, actor=self.actor)
         return Response(DreamSessionSerializer(session).data, status=status.HTTP_202_ACCEPTED)
 
@@ -125,7 +126,7 @@ class DreamViewSet(ActorMixin, mixins.RetrieveModelMixin, TeamScopedViewSet):
     @action(detail=True, methods=["post"])
     def rollback(self, request, pk=None):
         session = self.get_object()
-        body = DreamRollbackSerializer(data=request.data or {})
+        body = DreamRollbackSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         session = dream_rollback(
             session=session, actor=self.actor, reason=body.validated_data.get("reason", "")

@@ -17,7 +17,11 @@ from memories.models.identity import empty_identity
 from memories.services import identity as identity_svc
 from spirits.models import Spirit
 
-from ..serializers.identity import IdentitySerializer, IdentityWriteSerializer
+from ..serializers.identity import (
+    IdentityReplaceSerializer,
+    IdentitySerializer,
+    IdentityWriteSerializer,
+)
 from .base import AS_OF, ERRORS, HISTORY_RESPONSE, NOT_FOUND, PAGE, ActorMixin, history_response
 
 
@@ -43,7 +47,7 @@ class IdentityViewSet(ActorMixin, TeamScopedViewSet):
 
     @extend_schema(
         summary="Replace a spirit's identity document",
-        request=IdentityWriteSerializer,
+        request=IdentityReplaceSerializer,
         responses={200: IdentitySerializer, **ERRORS},
     )
     def update(self, request, spirit_id=None):
@@ -60,7 +64,8 @@ class IdentityViewSet(ActorMixin, TeamScopedViewSet):
 
     def _revise(self, *, partial: bool) -> Response:
         spirit = self.get_object()
-        body = IdentityWriteSerializer(data=self.request.data, partial=partial)
+        serializer_class = IdentityWriteSerializer if partial else IdentityReplaceSerializer
+        body = serializer_class(data=self.request.data, partial=partial)
         body.is_valid(raise_exception=True)
         identity = identity_svc.identity_revise(
             spirit=spirit,

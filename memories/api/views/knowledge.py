@@ -27,6 +27,7 @@ from .base import (
     NOT_FOUND,
     PAGE,
     REASON_QUERY,
+    SOURCE_MEMORY_RULES,
     CuratedViewSet,
     with_related,
 )
@@ -41,6 +42,7 @@ from .base import (
     ),
     create=extend_schema(
         summary="Create a knowledge item",
+        extensions=SOURCE_MEMORY_RULES,
         description="`spirit_id` of a spirit outside your teams is a 404; `memory_ids` that are "
         "not the spirit's memories are a 400 naming `memory_ids`.",
         request=KnowledgeCreateSerializer,
@@ -48,6 +50,7 @@ from .base import (
     ),
     partial_update=extend_schema(
         summary="Change a knowledge item",
+        extensions=SOURCE_MEMORY_RULES,
         description="Editable fields only; any other key is a 400 naming it (`valid_to` too: "
         "close the item with POST .../close/).",
         request=KnowledgeUpdateSerializer,
@@ -60,6 +63,7 @@ from .base import (
     ),
     restore=extend_schema(
         summary="Restore a soft-deleted knowledge item",
+        extensions=SOURCE_MEMORY_RULES,
         request=ReasonSerializer,
         responses={200: KnowledgeSerializer, **ERRORS},
     ),
@@ -102,6 +106,7 @@ class KnowledgeViewSet(CuratedViewSet):
 
     @extend_schema(
         summary="Close a knowledge item: it stopped being true (kept, no longer current)",
+        extensions=SOURCE_MEMORY_RULES,
         description="Sets `valid_to` (default now) and, optionally, the item that replaces it "
         "(`superseded_by_id`: another live item of the same spirit, else a 400 naming it). "
         "Closing an item twice is a 400.",

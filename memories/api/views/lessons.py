@@ -21,6 +21,7 @@ from .base import (
     NOT_FOUND,
     PAGE,
     REASON_QUERY,
+    SOURCE_MEMORY_RULES,
     CuratedViewSet,
     with_related,
 )
@@ -35,6 +36,7 @@ from .base import (
     ),
     create=extend_schema(
         summary="Create a lesson",
+        extensions=SOURCE_MEMORY_RULES,
         description="`spirit_id` of a spirit outside your teams is a 404; `memory_ids` that are "
         "not the spirit's memories are a 400 naming `memory_ids`.",
         request=LessonCreateSerializer,
@@ -42,6 +44,7 @@ from .base import (
     ),
     partial_update=extend_schema(
         summary="Change a lesson",
+        extensions=SOURCE_MEMORY_RULES,
         description="Editable fields only; any other key is a 400 naming it.",
         request=LessonUpdateSerializer,
         responses={200: LessonSerializer, **ERRORS},
@@ -53,6 +56,7 @@ from .base import (
     ),
     restore=extend_schema(
         summary="Restore a soft-deleted lesson",
+        extensions=SOURCE_MEMORY_RULES,
         request=ReasonSerializer,
         responses={200: LessonSerializer, **ERRORS},
     ),

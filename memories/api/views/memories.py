@@ -21,6 +21,7 @@ from .base import (
     ERRORS,
     HISTORY_RESPONSE,
     INCLUDE_DELETED,
+    MEMORY_RULES,
     NOT_FOUND,
     PAGE,
     REASON_QUERY,
@@ -39,6 +40,7 @@ from .memory_operations import MemoryOperationsMixin
     ),
     create=extend_schema(
         summary="Create a memory",
+        extensions=MEMORY_RULES,
         description="The memory's `source_type` is `explicit`. `spirit_id` of a spirit outside "
         "your teams is a 404; `event_ids` of events, or `related_ids` of live memories, that are "
         "not the spirit's are a 400 naming the field.",
@@ -47,6 +49,7 @@ from .memory_operations import MemoryOperationsMixin
     ),
     partial_update=extend_schema(
         summary="Change a memory",
+        extensions=MEMORY_RULES,
         description="Editable fields only; any other key is a 400 naming it. `tags` and "
         "`related_ids` replace the memory's tags and related memories.",
         request=MemoryUpdateSerializer,
@@ -59,6 +62,7 @@ from .memory_operations import MemoryOperationsMixin
     ),
     restore=extend_schema(
         summary="Restore a soft-deleted memory",
+        extensions=MEMORY_RULES,
         request=ReasonSerializer,
         responses={200: MemorySerializer, **ERRORS},
     ),

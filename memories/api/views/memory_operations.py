@@ -11,6 +11,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from elephantasm.api.schema import RULES_EXTENSION
 from memories import selectors
 from memories.services import memories as memory_svc
 
@@ -22,7 +23,19 @@ from ..serializers.memories import (
     MemorySplitSerializer,
     MemorySupersedeSerializer,
 )
-from .base import BAD_REQUEST, ERRORS
+from .base import BAD_REQUEST, ERRORS, MEMORY_RULES, MEMORY_STATE_RULE, SPAN_RULE
+
+OPERATION_RULES = {
+    RULES_EXTENSION: {
+        **MEMORY_RULES[RULES_EXTENSION],
+        "non_field_errors": "A pinned memory cannot be archived; merged memories are distinct, "
+        "live, of one spirit; a split has two parts or more.",
+        "conflicting_id": "Another live memory, of the same spirit, not superseded.",
+        "memory_ids": "Memories among yours, of one spirit, live and not superseded.",
+        "parts": "Each part's event_ids are events of the memory; " + SPAN_RULE,
+        "memory": MEMORY_STATE_RULE,
+    }
+}
 
 IDS_IN_BODY = (
     " Ids in the body that are unknown, deleted or another team's are a 400 "
@@ -39,6 +52,7 @@ def _reason(request) -> str:
 class MemoryOperationsMixin:
     @extend_schema(
         summary="Pin a memory (kept from decay and archiving)",
+        extensions=OPERATION_RULES,
         request=ReasonSerializer,
         responses={200: MemorySerializer, **ERRORS},
     )
@@ -50,6 +64,7 @@ class MemoryOperationsMixin:
 
     @extend_schema(
         summary="Unpin a memory",
+        extensions=OPERATION_RULES,
         request=ReasonSerializer,
         responses={200: MemorySerializer, **ERRORS},
     )
@@ -63,6 +78,7 @@ class MemoryOperationsMixin:
 
     @extend_schema(
         summary="Archive a memory (a pinned memory cannot be archived: 400)",
+        extensions=OPERATION_RULES,
         request=ReasonSerializer,
         responses={200: MemorySerializer, **ERRORS},
     )
@@ -74,6 +90,7 @@ class MemoryOperationsMixin:
 
     @extend_schema(
         summary="Mark a memory disputed by another memory of the same spirit",
+        extensions=OPERATION_RULES,
         description="The two memories are linked as contradicting each other." + IDS_IN_BODY,
         request=DisputeSerializer,
         responses={200: MemorySerializer, **ERRORS},
@@ -98,6 +115,7 @@ class MemoryOperationsMixin:
 
     @extend_schema(
         summary="Replace a memory with a new version",
+        extensions=OPERATION_RULES,
         description="Fields left out are copied; the old memory becomes `superseded` and points "
         "to the new one, which keeps its tags and source events.",
         request=MemorySupersedeSerializer,
@@ -115,6 +133,7 @@ class MemoryOperationsMixin:
 
     @extend_schema(
         summary="Split a memory into parts",
+        extensions=OPERATION_RULES,
         description="Each part has its content and may narrow the provenance with `event_ids`; "
         "the original becomes `superseded` by the first part. Responds with the parts.",
         request=MemorySplitSerializer,
@@ -135,6 +154,7 @@ class MemoryOperationsMixin:
 
     @extend_schema(
         summary="Merge memories of one spirit into a new one",
+        extensions=OPERATION_RULES,
         description="Tags and source events are united; fields left out are derived from the "
         "sources (contents joined, highest importance, union of time spans). The sources "
         "become `superseded` by the result." + IDS_IN_BODY,

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from elephantasm.api.errors import NotFound
 from elephantasm.api.permissions import may_write
+from elephantasm.api.schema import rules
 from elephantasm.api.viewsets import TeamScopedViewSet
 from memories.models import ContextPack
 from memories.packs import PackRequest, compile_pack, item_dict
@@ -87,6 +88,10 @@ class SpiritPacksViewSet(ActorMixin, TeamScopedViewSet):
         "with its layer, score, reasons and tokens, and the prompt-ready `text`.",
         request=PackRequestSerializer,
         responses={200: PackSerializer, **ERRORS},
+        extensions=rules(
+            weights="With the preset's weights under the ones given, one weight is above 0 "
+            "(similarity counts only with a query)."
+        ),
         examples=[EXAMPLE],
     )
     def create(self, request, spirit_id=None):

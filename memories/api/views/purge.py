@@ -9,6 +9,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from elephantasm.api.schema import rules
 from elephantasm.api.viewsets import TeamScopedViewSet
 from spirits.models import Spirit
 from teams.actors import Actor
@@ -36,6 +37,7 @@ class SpiritPurgeViewSet(TeamScopedViewSet):
             "`confirm` must be the spirit's name or id."
         ),
         request=SpiritPurgeSerializer,
+        extensions=rules(confirm="The spirit's name or id."),
         responses={200: SpiritPurgeResultSerializer, **ERRORS},
     )
     def purge(self, request, spirit_id=None):

@@ -19,8 +19,11 @@ from elephantasm.api.fields import (
     StrictCharField,
     StrictFloatField,
     StrictIntegerField,
+    UtcDateTimeField,
 )
+from elephantasm.api.schema import rules
 from elephantasm.api.viewsets import TeamScopedViewSet
+from events.api.fields import CUSTOM_EVENT_TYPE_SCHEMA
 from events.models import EVENT_TYPE_RULE, is_custom_event_type
 from memories.retrieval import SearchQuery, search
 from memories.retrieval.query import (
@@ -59,9 +62,10 @@ _KnownTypeField = named_choice_field("SearchTypeEnum", _choices(ALL_TYPES))
 
 @extend_schema_field(
     {
-        "type": "string",
-        "description": f"A known type (SearchTypeEnum) or a custom event type: {EVENT_TYPE_RULE}.",
+        "description": f"A known type (of events, memories or knowledge) or a custom event type: "
+        f"{EVENT_TYPE_RULE}.",
         "example": "message.in",
+        "anyOf": [{"type": "string", "enum": list(ALL_TYPES)}, CUSTOM_EVENT_TYPE_SCHEMA],
     }
 )
 class TypeField(_KnownTypeField):
@@ -111,12 +115,12 @@ class SearchSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     session_id = StrictCharField(
         required=False, max_length=255, help_text="Events of this session, memories made from them."
     )
-    occurred_after = serializers.DateTimeField(
+    occurred_after = UtcDateTimeField(
         required=False,
         help_text="Events by occurred_at, memories by their span, knowledge and lessons by "
         "created_at. ISO 8601; naive means UTC.",
     )
-    occurred_before = serializers.DateTimeField(required=False)
+    occurred_before = UtcDateTimeField(required=False)
     include_archived = StrictBooleanField(
         required=False,
         default=False,
@@ -203,6 +207,16 @@ class SpiritSearchViewSet(TeamScopedViewSet):
         "the kinds having its attribute.",
         request=SearchSerializer,
         responses={200: SearchResponseSerializer, **ERRORS},
+        extensions=rules(
+            types="Types of the kinds searched.",
+            statuses="Statuses of the kinds searched.",
+            tiers="Applies to memories: search them.",
+            tags="Applies to memories: search them.",
+            session_id="Applies to events and memories: search one of them.",
+            occurred_after="Not later than occurred_before.",
+            non_field_errors="A kind searched has every attribute filtered; vector_weight and "
+            "text_weight (given or from the spirit's config) are not both 0.",
+        ),
         examples=[EXAMPLE],
     )
     def create(self, request, spirit_id=None):
