@@ -29,8 +29,14 @@ def say(message: str = "") -> None:
 # --- Children ------------------------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: if this script is killed outright, its children get SIGTERM instead of lingering."""
+def _child_setup() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ctrl-C stops the child even when this script was started with SIGINT ignored (`cmd &` in
+    a script, nohup): the child gets the default disposition back, so Python turns SIGINT into
+    KeyboardInterrupt again. And, on Linux, if this script is killed outright, its children get
+    SIGTERM instead of lingering."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if not sys.platform.startswith("linux"):
+        return
     try:
         import ctypes
 
@@ -38,7 +44,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         pr_set_pdeathsig = 1
         libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
     except (OSError, AttributeError):
-        pass  # not Linux: the signal handlers below still stop the children on a normal stop
+        pass  # the signal handlers below still stop the children on a normal stop
 
 
 class Children:
@@ -50,9 +56,8 @@ class Children:
         self.procs: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, argv: Sequence[str]) -> subprocess.Popen:
-        preexec = _die_with_parent if sys.platform.startswith("linux") else None
         proc = subprocess.Popen(  # noqa: S603 - our own commands
-            list(argv), cwd=self.cwd, env=self.env, process_group=0, preexec_fn=preexec
+            list(argv), cwd=self.cwd, env=self.env, process_group=0, preexec_fn=_child_setup
         )
         self.procs[name] = proc
         return proc

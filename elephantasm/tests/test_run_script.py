@@ -232,3 +232,13 @@ def test_the_workers_task_metrics_reach_the_webs_metrics_by_default(tmp_path):
     given = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     run.configure_environment(given)
     assert given["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path)
+
+
+def test_children_stop_on_ctrl_c_even_when_run_was_started_with_sigint_ignored(tmp_path):
+    """`make run &` in a script (or nohup) starts it with SIGINT ignored, which its children
+    would inherit: they get the default back, so a stop still interrupts them cleanly."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        test_stop_interrupts_children_like_ctrl_c(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -32,7 +32,7 @@ from spirits.tests.factories import SpiritFactory
 from teams.models import Role
 from teams.tests.factories import ApiKeyFactory, TeamFactory
 
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 20
 STATEFUL_EXAMPLES = 30
 STATEFUL_STEPS = 10
 STATEFUL_REACHED = 6  # operations the scenarios must get a 2xx from, at least (9 today)
