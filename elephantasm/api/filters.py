@@ -7,6 +7,7 @@ from datetime import UTC
 import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
 from elephantasm.api.moments import UTC_MOMENT_SCHEMA, MomentError, parse_moment_text
 
@@ -44,3 +45,15 @@ class StrictFilterSet(django_filters.FilterSet):
                 self.form.add_error(name, forms.ValidationError(BLANK_MESSAGE, code="blank"))
                 valid = False
         return valid
+
+
+def query_flag(request, name: str) -> bool:
+    """A boolean query parameter (`?include_deleted=true`, `1`, `false`…): False when absent, a
+    400 naming it when it is no boolean."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    try:
+        return serializers.BooleanField().to_internal_value(raw)
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({name: exc.detail}) from exc

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from elephantasm.api.errors import ValidationFailed
 from elephantasm.api.fields import StrictCharField
+from elephantasm.api.filters import query_flag
 from elephantasm.api.parsers import JSONParser
 from elephantasm.api.viewsets import TeamScopedViewSet
 from spirits.models import Spirit
@@ -69,16 +70,6 @@ class ImportResultSerializer(serializers.Serializer):
     )
 
 
-def _flag(request, name: str) -> bool:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return False
-    try:
-        return serializers.BooleanField().to_internal_value(raw)
-    except serializers.ValidationError as exc:
-        raise serializers.ValidationError({name: exc.detail}) from exc
-
-
 @extend_schema(tags=["spirits"])
 class SpiritExportViewSet(TeamScopedViewSet):
     queryset = Spirit.objects.all()
@@ -104,7 +95,7 @@ class SpiritExportViewSet(TeamScopedViewSet):
     )
     def export(self, request, spirit_id=None):
         spirit = self.get_object()
-        embeddings = _flag(request, "embeddings")
+        embeddings = query_flag(request, "embeddings")
         response = StreamingHttpResponse(
             export_chunks(spirit=spirit, embeddings=embeddings),
             content_type="application/json; charset=utf-8",

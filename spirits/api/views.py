@@ -9,10 +9,11 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from elephantasm.api.filters import query_flag
 from elephantasm.api.permissions import check_action_role
 from elephantasm.api.schema import rules
 from elephantasm.api.viewsets import TeamScopedViewSet
@@ -127,13 +128,7 @@ class SpiritViewSet(TeamScopedViewSet):
         return isinstance(data, dict) and data.get("is_deleted") is False
 
     def _include_deleted(self) -> bool:
-        raw = self.request.query_params.get("include_deleted")
-        if raw is None:
-            return False
-        try:
-            return serializers.BooleanField().to_internal_value(raw)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({"include_deleted": exc.detail}) from exc
+        return query_flag(self.request, "include_deleted")
 
     def list(self, request):
         queryset = self.filter_queryset(self.get_queryset())

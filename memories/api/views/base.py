@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from elephantasm.api.errors import NotFound, ValidationFailed
+from elephantasm.api.filters import query_flag
 from elephantasm.api.moments import UTC_MOMENT_SCHEMA, MomentError, parse_moment_text
 from elephantasm.api.pagination import LIMIT_HELP, LIMIT_SCHEMA, OFFSET_HELP, OFFSET_SCHEMA
 from elephantasm.api.schema import rules
@@ -88,14 +89,7 @@ def with_related(queryset: QuerySet[Memory]) -> QuerySet[Memory]:
     )
 
 
-def parse_bool(request, name: str) -> bool:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return False
-    try:
-        return serializers.BooleanField().to_internal_value(raw)
-    except serializers.ValidationError as exc:
-        raise serializers.ValidationError({name: exc.detail}) from exc
+parse_bool = query_flag  # a boolean query parameter (elephantasm.api.filters)
 
 
 def parse_moment(raw: str, *, name: str = "as_of") -> datetime:

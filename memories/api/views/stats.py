@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.response import Response
 
+from elephantasm.api.filters import query_flag
 from elephantasm.api.viewsets import TeamScopedViewSet
 from memories.stats import spirit_overview
 from spirits.models import Spirit
@@ -39,13 +39,7 @@ class SpiritStatsViewSet(TeamScopedViewSet):
         return spirit_queryset(include_deleted=self._include_deleted())
 
     def _include_deleted(self) -> bool:
-        raw = self.request.query_params.get("include_deleted")
-        if raw is None:
-            return False
-        try:
-            return serializers.BooleanField().to_internal_value(raw)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({"include_deleted": exc.detail}) from exc
+        return query_flag(self.request, "include_deleted")
 
     @extend_schema(
         summary="A spirit in figures: events, memories, knowledge, lessons, pipeline",
