@@ -59,6 +59,12 @@ SEED = 20260
 TARGET_PACK_P50_MS = 20.0
 TARGET_PACK_P95_MS = 50.0
 TARGET_RATIO = 3.0
+# The scale issue's targets (`make bench-scale`): at SCALE_SIZE memories, pack and search p50 /
+# p95 at most these, and their p95 at most SCALE_GROWTH x the first step's (100,000).
+SCALE_SIZE = 1_000_000
+SCALE_P50_MS = 15.0
+SCALE_P95_MS = 40.0
+SCALE_GROWTH = 1.5
 INDEXES = ("memory_embedding_hnsw", "memory_search_gin")
 REBUILD_FRACTION = 0.05  # drop and rebuild the indexes when a load adds more than this share
 # (through the live HNSW index a COPY ran at ~210 rows/s here: 20,000 rows in 94 s; rebuilding
@@ -854,8 +860,32 @@ def report(results: dict) -> str:
         )
     else:
         lines.append("pack compiler not available: pack target not measured")
+    if len(steps) > 1 and last["size"] >= SCALE_SIZE and "pack" in last:
+        lines.extend(scale_lines(steps))
     lines.append(f"retrieval bench time {results['total_s']:.1f} s")
     return "\n".join(lines)
+
+
+def scale_lines(steps: list[dict]) -> list[str]:
+    """The scale targets, read at the last step against the first."""
+    first, last = steps[0], steps[-1]
+    lines, met = [], True
+    for case in ("pack", "search"):
+        growth = _ratio(last[case], first[case], "p95_ms")
+        ok = (
+            last[case]["p50_ms"] <= SCALE_P50_MS
+            and last[case]["p95_ms"] <= SCALE_P95_MS
+            and growth <= SCALE_GROWTH
+        )
+        met &= ok
+        lines.append(
+            f"{case} at {last['size']:,}: p50 {last[case]['p50_ms']:.1f} ms (target <= "
+            f"{SCALE_P50_MS:.0f}), p95 {last[case]['p95_ms']:.1f} ms (<= {SCALE_P95_MS:.0f}), "
+            f"p95 {growth:.2f}x the {first['size']:,} step's (<= {SCALE_GROWTH:.1f}x): "
+            f"{'met' if ok else 'NOT met'}"
+        )
+    lines.append(f"scale targets: {'met' if met else 'NOT met'}")
+    return lines
 
 
 def target_met(results: dict) -> bool:

@@ -44,3 +44,19 @@ def test_retrieval_bench_seeds_measures_and_reports(team):
         assert ("pack" in step) == step["pack_available"]
     text = retrieval.report(results)
     assert "search service (with embedding)" in text and "ratios: search/bare" in text
+
+
+def test_the_scale_report_reads_the_targets_at_the_last_step_against_the_first():
+    from bench import retrieval
+
+    def step(size, p50, p95):
+        figures = {"p50_ms": p50, "p95_ms": p95}
+        return {"size": size, "pack": figures, "search": dict(figures)}
+
+    flat = retrieval.scale_lines([step(100_000, 10, 20), step(1_000_000, 12, 29)])
+    grown = retrieval.scale_lines([step(100_000, 10, 20), step(1_000_000, 12, 31)])
+    slow = retrieval.scale_lines([step(100_000, 14, 30), step(1_000_000, 16, 31)])
+
+    assert flat[-1] == "scale targets: met" and "p95 1.45x the 100,000 step's" in flat[0]
+    assert grown[-1] == "scale targets: NOT met" and grown[0].endswith("NOT met")  # 1.55x
+    assert slow[-1] == "scale targets: NOT met" and "p50 16.0 ms (target <= 15)" in slow[0]

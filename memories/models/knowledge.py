@@ -63,6 +63,8 @@ class Knowledge(SpiritOwned):
         ]
         indexes = [
             models.Index(fields=["spirit", "knowledge_type"], name="knowledge_spirit_type_idx"),
+            # the newest first (BM25's window for common words, memories.retrieval.kinds)
+            models.Index(fields=["spirit", "-created_at"], name="knowledge_spirit_created_idx"),
             GinIndex(fields=["search_vector"], name="knowledge_search_gin"),
             cosine_hnsw_index("knowledge_embedding_hnsw"),
         ]

@@ -46,6 +46,8 @@ class Lesson(SpiritOwned):
         ]
         indexes = [
             models.Index(fields=["spirit", "status"], name="lesson_spirit_status_idx"),
+            # the newest first (BM25's window for common words, memories.retrieval.kinds)
+            models.Index(fields=["spirit", "-created_at"], name="lesson_spirit_created_idx"),
             GinIndex(fields=["search_vector"], name="lesson_search_gin"),
             cosine_hnsw_index("lesson_embedding_hnsw"),
         ]

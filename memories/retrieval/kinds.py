@@ -2,7 +2,7 @@
 see (`filters`).
 
 Candidates are (id, measure) pairs: cosine distance for the vector list; for the text list, the
-BM25 score (`Kind._bm25_sql`, the default) or, with web-search syntax, `ts_rank_cd` among the
+BM25 score (`bm25`, the default) or, with web-search syntax, `ts_rank_cd` among the
 TEXT_RANK_CAP newest matches. Both are SQL parts (`SqlPart`: the ORM builds the filters) that
 `run_together` reads in one statement, with any extra columns a caller asks for (`Columns`: the
 pack compiler reads its items so). Vectors of another embedding model than the query's are not
@@ -28,6 +28,7 @@ from elephantasm.ai.embeddings import vector_text
 from events.models import Event, EventEmbedding, content_search_vector
 from memories.models import Knowledge, Lesson, Memory
 
+from . import bm25
 from .filters import (
     Filters,
     event_filters,
@@ -44,14 +45,6 @@ TEXT_RANK_NORMALIZATION = 0
 # 94 ms to rank in full, 22 ms to count (measured: bench/retrieval.py). Past this many matches
 # the text list carries little signal and the vector list decides.
 TEXT_RANK_CAP = 1000
-# BM25 (text_match "any", the default): at most this many rows per query word (`Kind._bm25_sql`),
-# and its constants (Robertson's usual ones).
-BM25_CAP = 300
-BM25_K1 = 1.2
-BM25_B = 0.75
-# A text matches when the IDFs of the words it holds sum to this at least: a word in ~47% of the
-# rows or more does not reach it alone.
-BM25_MIN_IDF = 0.1
 
 
 class TsMatch(models.Func):
@@ -79,6 +72,10 @@ class Kind:
     name: str
     model: type[models.Model]
     filters: Callable[[UUID, SearchQuery], Filters]
+    # the time its rows are newest by (an index leads with (spirit, this descending)), and how
+    # many of the newest BM25 reads for the words too common to scan
+    recency: str = "created_at"
+    recent_rows: int = bm25.RECENT_ROWS
 
     # --- vector ----------------------------------------------------------------------------------
 
@@ -144,7 +141,7 @@ class Kind:
         """The `depth` best rows for the text query, as (id, score, kind, *columns) rows.
         `text_match` "any": `query_text` is (the lexemes to scan, the common ones, their
         estimated document frequencies: `statistics.split_words`) and the score BM25's (see
-        `_bm25_sql`; `rows`: how many rows the kind has, for the IDF); "all": a tsquery and
+        `bm25`; `rows`: how many rows the kind has, for the IDF); "all": a tsquery and
         the score `ts_rank_cd` among the TEXT_RANK_CAP newest rows matching it."""
         if q.text_match == "any":
             scanned, common, frequencies = query_text
@@ -192,62 +189,33 @@ class Kind:
         return ranked, [query_text, self.name, *params]
 
     def _bm25_sql(self, spirit_id: UUID, q: SearchQuery, depth: int) -> SqlPart:
-        """BM25 over the query's lexemes (stop words are none: the text search configuration
-        drops them). Per lexeme scanned, at most BM25_CAP rows holding it, the first the GIN
-        index scan finds (unordered): a row with a rare word is always a candidate. Its document
-        frequency is its count there (exact below the cap; a word at the cap is common and
-        weighs little). A word too common to scan (`statistics`) brings no candidates; it
-        counts for those the others bring, with its estimated frequency. A candidate scores,
-        for each lexeme it holds,
-
-            idf · (k1 + 1) / (1 + k1 · (1 - b + b · length / mean length)),
-            idf = max(0, ln((n - df + 0.5) / (df + 0.5))),
-            n = max(rows, 2 · the largest df) + 2
-
-        (Robertson's IDF: a word in half the rows tells nothing, as a speaker's name in a chat
-        of two; a row whose words weigh under BM25_MIN_IDF in all is no match. The 2 more rows
-        keep a word of a spirit's only text findable. `rows` may be minutes old: n is never
-        under twice the commonest word's df, so a stale count nulls that word at most.)
-
-        (a term frequency of 1: short texts; `length(tsvector)` counts distinct lexemes, the
-        mean over the candidates), so a text matching more and rarer words ranks higher,
-        whether or not it holds them all."""
+        """BM25 over the query's lexemes (`bm25.statement`): the live rows holding each word to
+        scan (at most BM25_CAP each, the first the GIN index finds), and the kind's
+        `recent_rows` newest, where the common words find their rows."""
         document = self._document()
+        live = self.model._base_manager.filter(*self.filters(spirit_id, q))
         per_lexeme = (
-            self.model._base_manager.filter(*self.filters(spirit_id, q))
-            .filter(
+            live.filter(
                 TsMatch(document, RawSQL("lexemes.lexeme", (), output_field=SearchQueryField()))
             )
             .annotate(item_id=F("pk"), document=document)
             .order_by()
-            .values_list("item_id", "document")[:BM25_CAP]
+            .values_list("item_id", "document")[: bm25.BM25_CAP]
         )
         sql, params = per_lexeme.query.sql_with_params()
-        ranked = (
-            "WITH matches AS (SELECT lexemes.word, m.item_id, m.document "  # noqa: S608
-            "FROM (SELECT word, word::tsquery AS lexeme FROM unnest(%s::text[]) AS words(word)) "
-            f"AS lexemes, LATERAL ({sql}) AS m), "
-            "frequencies AS (SELECT word, count(*)::float8 AS df FROM matches GROUP BY word "
-            "UNION ALL SELECT word, df FROM unnest(%s::text[], %s::float8[]) AS common(word, df)), "
-            "candidates AS (SELECT DISTINCT ON (item_id) item_id, document FROM matches), "
-            "lengths AS (SELECT greatest(avg(length(document)), 1) AS mean_length "
-            "FROM candidates), "
-            "population AS (SELECT greatest(%s::float8, 2 * max(df)) + 2 AS n "
-            "FROM frequencies), "
-            "weights AS (SELECT word, greatest(0, "
-            "ln((population.n - df + 0.5) / (df + 0.5))) AS idf FROM frequencies, population) "
-            "SELECT candidates.item_id, sum(weights.idf "
-            f"* {BM25_K1 + 1:.3f} / (1 + {BM25_K1:.3f} * ({1 - BM25_B:.3f} + {BM25_B:.3f} "
-            "* length(candidates.document) / lengths.mean_length))) AS text_score, %s AS kind "
-            "FROM candidates JOIN weights "
-            "ON candidates.document @@ weights.word::tsquery, lengths "
-            f"GROUP BY candidates.item_id HAVING sum(weights.idf) >= {BM25_MIN_IDF:.3f} "
-            f"ORDER BY text_score DESC, candidates.item_id LIMIT {depth:d}"
+        newest = (
+            live.annotate(item_id=F("pk"), document=document)
+            .order_by(f"-{self.recency}")
+            .values_list("item_id", "document")[: self.recent_rows]
         )
+        recent_sql, recent_params = newest.query.sql_with_params()
         stand = _STAND_INS
-        return ranked, [
+        return bm25.statement(sql, recent_sql, depth), [
             stand["lexemes"],
             *params,
+            *recent_params,
+            stand["common"],
+            stand["common"],
             stand["common"],
             stand["common_df"],
             stand["rows"],
@@ -375,7 +343,7 @@ def run_together(
 
 
 KIND_SPECS: dict[str, Kind] = {
-    "events": Kind("events", Event, event_filters),
+    "events": Kind("events", Event, event_filters, "occurred_at", bm25.RECENT_EVENT_ROWS),
     "memories": Kind("memories", Memory, memory_filters),
     "knowledge": Kind("knowledge", Knowledge, knowledge_filters),
     "lessons": Kind("lessons", Lesson, lesson_filters),

@@ -65,7 +65,7 @@ class SearchQuery:
     vector_weight: float | None = None
     text_weight: float | None = None
     rrf_k: int = RRF_K
-    # "any": BM25 over the query's words (kinds.Kind._bm25_sql), made for questions; "all":
+    # "any": BM25 over the query's words (`bm25`), made for questions; "all":
     # web-search syntax, every word ("quoted phrases", -not, or). Chosen by `make eval`.
     text_match: str = "any"
 

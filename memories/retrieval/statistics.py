@@ -1,13 +1,14 @@
-"""What BM25 (kinds.Kind._bm25_sql) knows of the texts: each kind's row count for a spirit (the
+"""What BM25 (`bm25`) knows of the texts: each kind's row count for a spirit (the
 document count of the IDF), and which words are too common in a table to scan for candidates.
 
 A query word's candidates come from a GIN index scan, and a word found in tens of thousands of
 rows builds its whole bitmap first (~5 ms for 36,000 rows, bench/retrieval.py) to bring rows that
 carry little signal. PostgreSQL's column statistics (`pg_stats.most_common_elems`, which ANALYZE
 and autovacuum keep for a tsvector) say how often the commonest words occur; a word estimated in
-more than COMMON_ROWS rows of its table is not scanned. It still counts for the rows the other
-words bring, with a document frequency estimated from its share of the rows. Until a table is
-analysed nothing is common and every word is scanned (exact).
+more than COMMON_ROWS rows of its table is not scanned: its candidates are the rows holding it
+among the spirit's newest (a bounded read), and it counts for every candidate with a document
+frequency estimated from its share of the rows. Until a table is analysed nothing is common and
+every word is scanned (exact).
 """
 
 from __future__ import annotations
@@ -108,12 +109,10 @@ def split_words(
 ) -> tuple[list[str], list[str], list[float]]:
     """The query's words (quoted tsquery operand -> bare lexeme) of one kind as BM25 takes them:
     (the words to scan, the common words, their estimated document frequencies among `rows`).
-    When every word is common, the least common is scanned (a text list needs candidates)."""
+    The common words bring their candidates from the kind's newest rows (`bm25`),
+    never from the index: when every word is common, no word is scanned."""
     common = common_words().get(kind, {})
     scanned = [quoted for quoted, word in words.items() if word not in common]
     skipped = [quoted for quoted, word in words.items() if word in common]
-    if not scanned and skipped:
-        rarest = min(skipped, key=lambda quoted: common[words[quoted]])
-        scanned, skipped = [rarest], [q for q in skipped if q != rarest]
     frequencies = [max(1.0, common[words[quoted]] * rows) for quoted in skipped]
     return scanned, skipped, frequencies

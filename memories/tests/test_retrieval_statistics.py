@@ -3,13 +3,16 @@ scan, from PostgreSQL's column statistics."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.utils import timezone
 
 from events.tests.factories import EventFactory
 from memories.models import Memory
-from memories.retrieval import SearchQuery, search, statistics
+from memories.retrieval import SearchQuery, kinds, search, statistics
 from spirits.tests.factories import SpiritFactory
 
 from .factories import MemoryFactory
@@ -58,7 +61,7 @@ def test_words_in_more_rows_than_the_limit_are_common_after_analyze(spirit, monk
     assert scanned == ["'astronom'"] and skipped == ["'coffe'"]
     assert 55 <= frequencies[0] <= 61
     only_common = statistics.split_words("memories", {"'coffe'": "coffe"}, 61)
-    assert only_common[0] == ["'coffe'"]  # every word common: the least common is scanned
+    assert only_common[:2] == ([], ["'coffe'"])  # every word common: none is scanned
 
 
 def test_a_common_word_is_not_scanned_yet_counts_for_the_rows_the_others_bring(spirit, monkeypatch):
@@ -76,3 +79,61 @@ def test_a_common_word_is_not_scanned_yet_counts_for_the_rows_the_others_bring(s
 
     assert [hit.id for hit in result.hits] == [both.pk, alone.pk]  # no "coffee note" scanned
     assert result.hits[0].reasons.text_score > result.hits[1].reasons.text_score
+
+
+def newest_window(monkeypatch, kind: str, rows: int) -> None:
+    """The kind's window of newest rows (for the common words) made `rows` long."""
+    monkeypatch.setitem(kinds.KIND_SPECS, kind, replace(kinds.KIND_SPECS[kind], recent_rows=rows))
+    kinds._template.cache_clear()  # the window is compiled into the cached SQL
+
+
+def test_a_common_word_brings_the_rows_holding_it_among_the_newest(spirit, monkeypatch):
+    monkeypatch.setattr(statistics, "COMMON_ROWS", 20)
+    newest_window(monkeypatch, "memories", 10)
+    start = timezone.now() - timedelta(days=100)
+    older = MemoryFactory.create_batch(100, spirit=spirit, content="tea and biscuits", summary="")
+    Memory.objects.filter(pk__in=[m.pk for m in older]).update(created_at=start)
+    notes = []  # a word in half the rows or more would weigh nothing (BM25's IDF)
+    for n in range(60):
+        note = MemoryFactory(spirit=spirit, content=f"coffee note {n}", summary="")
+        Memory.objects.filter(pk=note.pk).update(created_at=start + timedelta(days=n))
+        notes.append(note)
+    # among the 10 newest rows, 2 do not hold the word: 8 candidates
+    for n in range(2):
+        other = MemoryFactory(spirit=spirit, content=f"tea with biscuits {n}", summary="")
+        Memory.objects.filter(pk=other.pk).update(created_at=start + timedelta(days=90 + n))
+    old_rare = MemoryFactory(spirit=spirit, content="coffee with the astronomer", summary="")
+    Memory.objects.filter(pk=old_rare.pk).update(created_at=start - timedelta(days=1))
+    analyse()
+
+    def found(text: str) -> list:
+        query = SearchQuery(text=text, kinds=("memories",), vector_weight=0, k=50)
+        try:
+            return [hit.id for hit in search(spirit, query).hits]
+        finally:
+            kinds._template.cache_clear()
+
+    assert set(found("coffee")) == {note.pk for note in notes[-8:]}  # never the index's order
+    rare_too = found("coffee astronomer")
+    assert rare_too[0] == old_rare.pk  # a rare word brings its rows, however old
+    assert set(rare_too[1:]) == {note.pk for note in notes[-8:]}
+
+
+def test_an_event_common_word_brings_the_newest_events_by_occurred_at(spirit, monkeypatch):
+    monkeypatch.setattr(statistics, "COMMON_ROWS", 20)
+    newest_window(monkeypatch, "events", 5)
+    start = timezone.now() - timedelta(days=100)
+    EventFactory.create_batch(60, spirit=spirit, content="tea and biscuits", occurred_at=start)
+    made = [
+        EventFactory(spirit=spirit, content=f"coffee again {n}", occurred_at=start + timedelta(n))
+        for n in range(40)
+    ]
+    analyse()
+
+    query = SearchQuery(text="coffee", kinds=("events",), vector_weight=0, k=50)
+    try:
+        hits = search(spirit, query).hits
+    finally:
+        kinds._template.cache_clear()
+
+    assert {hit.id for hit in hits} == {row.pk for row in made[-5:]}

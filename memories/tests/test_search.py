@@ -24,7 +24,7 @@ from memories.models import (
     MemoryTier,
     MemoryType,
 )
-from memories.retrieval import Reasons, SearchQuery, Weights, fuse, kinds, search
+from memories.retrieval import Reasons, SearchQuery, Weights, bm25, fuse, kinds, search
 from memories.retrieval.kinds import KIND_SPECS, run_together
 from memories.retrieval.search import vector_scan
 from pipeline import cortex, embedding
@@ -201,7 +201,7 @@ def test_the_text_list_ranks_only_the_newest_matches_past_the_cap(spirit, monkey
 
 
 def test_bm25_takes_at_most_the_cap_per_word_and_every_row_of_a_rarer_word(spirit, monkeypatch):
-    monkeypatch.setattr(kinds, "BM25_CAP", 3)
+    monkeypatch.setattr(bm25, "BM25_CAP", 3)
     kinds._template.cache_clear()  # the cap is compiled into the cached SQL
     common = [memory(spirit, f"coffee break {n}") for n in range(6)]
     both = memory(spirit, "coffee with the astronomer")
