@@ -15,7 +15,11 @@ to the top alone:
   newest (`Kind.recent_rows`, RECENT_ROWS; at most BM25_CAP of them), and counts for every
   candidate with its document frequency estimated from the statistics. Its posting list (half a
   million rows for a word of one memory in two at a million) is never read; an old row holding
-  only common words of the query is left to the vector list.
+  only common words of the query is left to the vector list, unless it holds both of the two
+  least common ones: those rows are candidates too (at most BM25_CAP) when the less common of
+  the two is estimated in at most `statistics.PAIR_ROWS` rows (the GIN index reads its list and
+  skips through the other's). "Is Priya vegetarian?" at a million memories, both words common:
+  without the pair the text list held other people's diets.
 
 A candidate scores, for each lexeme it holds,
 
@@ -32,9 +36,9 @@ word's df, so a stale count nulls that word at most.)
 the candidates), so a text matching more and rarer words ranks higher, whether or not it holds
 them all.
 
-Measured at a million memories of one spirit (bench/retrieval.py, `make bench-scale`): the bare
-text SQL went from 5.9 / 22.5 ms p50 / p95 (the commonest words scanned when no word was rare,
-their bitmaps built whole) to 3.0 / 3.8 ms.
+Measured at a million memories of one spirit (bench/retrieval.py): the bare text SQL went from
+5.9 / 22.5 ms p50 / p95 (the commonest words scanned when no word was rare, their bitmaps built
+whole) to 3.0 / 3.8 ms with the newest rows alone, 3.5–3.7 / 9.7–10.7 ms with the pair.
 """
 
 from __future__ import annotations
@@ -53,19 +57,24 @@ RECENT_ROWS = 1000
 RECENT_EVENT_ROWS = 300
 
 
-def statement(per_lexeme_sql: str, newest_sql: str, depth: int) -> str:
+def statement(per_lexeme_sql: str, newest_sql: str, pair_sql: str, depth: int) -> str:
     """The ranked statement: (item_id, text_score, kind) rows, the `depth` best.
 
     `per_lexeme_sql`: (item_id, document) of the live rows holding `lexemes.lexeme`, at most
-    BM25_CAP; `newest_sql`: (item_id, document) of the kind's newest live rows. Its parameters,
-    in order: the words to scan (quoted lexemes), `per_lexeme_sql`'s, `newest_sql`'s, the common
-    words three times, their estimated document frequencies, the kind's row count, the kind."""
+    BM25_CAP; `newest_sql`: (item_id, document) of the kind's newest live rows; `pair_sql`:
+    those of the live rows holding both words of the pair, at most BM25_CAP. Its parameters, in
+    order: the words to scan (quoted lexemes), `per_lexeme_sql`'s, `pair_sql`'s, the pair,
+    `newest_sql`'s, the common words three times, their estimated document frequencies, the
+    kind's row count, the kind."""
     # The subqueries are the ORM's, the numbers are ints and floats: no input goes in unescaped.
     return (
         "WITH matches AS (SELECT lexemes.word, m.item_id, m.document "  # noqa: S608
         "FROM (SELECT word, word::tsquery AS lexeme FROM unnest(%s::text[]) AS words(word)) "
         f"AS lexemes, LATERAL ({per_lexeme_sql}) AS m), "
         # the common words' candidates: a one-time filter skips the scan when there is none
+        # the rows holding both words of the common pair, if there is one
+        "pair AS (SELECT both_words.item_id, both_words.document "
+        f"FROM ({pair_sql}) AS both_words WHERE cardinality(%s::text[]) = 2), "
         "recent AS (SELECT newest.item_id, newest.document "
         f"FROM ({newest_sql}) AS newest WHERE cardinality(%s::text[]) > 0 "
         "AND newest.document @@ array_to_string(%s::text[], ' | ')::tsquery "
@@ -74,7 +83,7 @@ def statement(per_lexeme_sql: str, newest_sql: str, depth: int) -> str:
         "UNION ALL SELECT word, df FROM unnest(%s::text[], %s::float8[]) AS common(word, df)), "
         "candidates AS (SELECT DISTINCT ON (item_id) item_id, document FROM "
         "(SELECT item_id, document FROM matches UNION ALL SELECT item_id, document "
-        "FROM recent) AS found), "
+        "FROM recent UNION ALL SELECT item_id, document FROM pair) AS found), "
         "lengths AS (SELECT greatest(avg(length(document)), 1) AS mean_length "
         "FROM candidates), "
         "population AS (SELECT greatest(%s::float8, 2 * max(df)) + 2 AS n "

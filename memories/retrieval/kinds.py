@@ -144,11 +144,12 @@ class Kind:
         `bm25`; `rows`: how many rows the kind has, for the IDF); "all": a tsquery and
         the score `ts_rank_cd` among the TEXT_RANK_CAP newest rows matching it."""
         if q.text_match == "any":
-            scanned, common, frequencies = query_text
+            scanned, common, frequencies, pair = query_text
             values = {
                 "spirit_id": spirit_id,
                 "lexemes": list(scanned),
                 "common": list(common),
+                "pair": list(pair),
                 "common_df": [float(f) for f in frequencies],
                 "rows": float(rows),
             }
@@ -190,8 +191,9 @@ class Kind:
 
     def _bm25_sql(self, spirit_id: UUID, q: SearchQuery, depth: int) -> SqlPart:
         """BM25 over the query's lexemes (`bm25.statement`): the live rows holding each word to
-        scan (at most BM25_CAP each, the first the GIN index finds), and the kind's
-        `recent_rows` newest, where the common words find their rows."""
+        scan (at most BM25_CAP each, the first the GIN index finds), the kind's `recent_rows`
+        newest, where the common words find their rows, and those holding both words of the
+        common pair."""
         document = self._document()
         live = self.model._base_manager.filter(*self.filters(spirit_id, q))
         per_lexeme = (
@@ -210,9 +212,19 @@ class Kind:
         )
         recent_sql, recent_params = newest.query.sql_with_params()
         stand = _STAND_INS
-        return bm25.statement(sql, recent_sql, depth), [
+        both = RawSQL("array_to_string(%s::text[], ' & ')", (stand["pair"],))
+        holding_both = (
+            live.filter(TsMatch(document, Cast(both, output_field=SearchQueryField())))
+            .annotate(item_id=F("pk"), document=document)
+            .order_by()
+            .values_list("item_id", "document")[: bm25.BM25_CAP]
+        )
+        pair_sql, pair_params = holding_both.query.sql_with_params()
+        return bm25.statement(sql, recent_sql, pair_sql, depth), [
             stand["lexemes"],
             *params,
+            *pair_params,
+            stand["pair"],
             *recent_params,
             stand["common"],
             stand["common"],
@@ -254,6 +266,7 @@ _STAND_INS: dict[str, Any] = {
     "query_text": "\x00tsquery",
     "lexemes": ["\x00lexemes"],
     "common": ["\x00common"],
+    "pair": ["\x00pair"],
     "common_df": [-7.5e300],
     "rows": -7.25e300,
 }

@@ -57,8 +57,8 @@ def test_words_in_more_rows_than_the_limit_are_common_after_analyze(spirit, monk
     assert common["memories"]["coffe"] > 0.9 and "astronom" not in common["memories"]
     assert common["events"]["coffe"] > 0.9  # the expression index's statistics
     words = {"'coffe'": "coffe", "'astronom'": "astronom"}
-    scanned, skipped, frequencies = statistics.split_words("memories", words, 61)
-    assert scanned == ["'astronom'"] and skipped == ["'coffe'"]
+    scanned, skipped, frequencies, pair = statistics.split_words("memories", words, 61)
+    assert scanned == ["'astronom'"] and skipped == ["'coffe'"] and pair == []
     assert 55 <= frequencies[0] <= 61
     only_common = statistics.split_words("memories", {"'coffe'": "coffe"}, 61)
     assert only_common[:2] == ([], ["'coffe'"])  # every word common: none is scanned
@@ -137,3 +137,33 @@ def test_an_event_common_word_brings_the_newest_events_by_occurred_at(spirit, mo
         kinds._template.cache_clear()
 
     assert {hit.id for hit in hits} == {row.pk for row in made[-5:]}
+
+
+def test_rows_holding_both_of_the_two_least_common_words_are_candidates(spirit, monkeypatch):
+    monkeypatch.setattr(statistics, "COMMON_ROWS", 20)
+    newest_window(monkeypatch, "memories", 10)
+    start = timezone.now() - timedelta(days=100)
+    rows = [MemoryFactory(spirit=spirit, content="a quiet evening", summary="") for _ in range(80)]
+    rows += [
+        MemoryFactory(spirit=spirit, content=f"coffee note {n}", summary="") for n in range(40)
+    ]
+    rows += [MemoryFactory(spirit=spirit, content=f"tea break {n}", summary="") for n in range(30)]
+    both = MemoryFactory(spirit=spirit, content="tea or coffee for the guests", summary="")
+    Memory.objects.filter(pk__in=[m.pk for m in [*rows, both]]).update(created_at=start)
+    for n in range(10):  # the window: newer rows holding neither word
+        MemoryFactory(spirit=spirit, content=f"a walk in the park {n}", summary="")
+    analyse()
+    words = {"'coffe'": "coffe", "'tea'": "tea"}
+
+    def found() -> list:
+        query = SearchQuery(text="coffee tea", kinds=("memories",), vector_weight=0, k=50)
+        try:
+            return [hit.id for hit in search(spirit, query).hits]
+        finally:
+            kinds._template.cache_clear()
+
+    assert statistics.split_words("memories", words, 161)[3] == ["'tea'", "'coffe'"]
+    assert found() == [both.pk]
+    monkeypatch.setattr(statistics, "PAIR_ROWS", 30)  # "tea" is in 31 rows: too many to read
+    assert statistics.split_words("memories", words, 161)[3] == []
+    assert found() == []
