@@ -38,7 +38,7 @@ them all.
 
 Measured at a million memories of one spirit (bench/retrieval.py): the bare text SQL went from
 5.9 / 22.5 ms p50 / p95 (the commonest words scanned when no word was rare, their bitmaps built
-whole) to 3.0 / 3.8 ms with the newest rows alone, 3.5–3.7 / 9.7–10.7 ms with the pair.
+whole) to 3.0 / 3.8 ms with the newest rows alone, and 4.4 / 11.7 ms with the pair.
 """
 
 from __future__ import annotations
@@ -71,10 +71,11 @@ def statement(per_lexeme_sql: str, newest_sql: str, pair_sql: str, depth: int) -
         "WITH matches AS (SELECT lexemes.word, m.item_id, m.document "  # noqa: S608
         "FROM (SELECT word, word::tsquery AS lexeme FROM unnest(%s::text[]) AS words(word)) "
         f"AS lexemes, LATERAL ({per_lexeme_sql}) AS m), "
-        # the common words' candidates: a one-time filter skips the scan when there is none
-        # the rows holding both words of the common pair, if there is one
+        # the rows holding both words of the common pair: a one-time filter skips the scan
+        # when there is no pair
         "pair AS (SELECT both_words.item_id, both_words.document "
         f"FROM ({pair_sql}) AS both_words WHERE cardinality(%s::text[]) = 2), "
+        # the common words' candidates among the newest rows, skipped as well without any
         "recent AS (SELECT newest.item_id, newest.document "
         f"FROM ({newest_sql}) AS newest WHERE cardinality(%s::text[]) > 0 "
         "AND newest.document @@ array_to_string(%s::text[], ' | ')::tsquery "

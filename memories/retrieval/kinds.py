@@ -140,9 +140,9 @@ class Kind:
     ) -> SqlPart:
         """The `depth` best rows for the text query, as (id, score, kind, *columns) rows.
         `text_match` "any": `query_text` is (the lexemes to scan, the common ones, their
-        estimated document frequencies: `statistics.split_words`) and the score BM25's (see
-        `bm25`; `rows`: how many rows the kind has, for the IDF); "all": a tsquery and
-        the score `ts_rank_cd` among the TEXT_RANK_CAP newest rows matching it."""
+        estimated document frequencies, the common pair: `statistics.split_words`) and the
+        score BM25's (see `bm25`; `rows`: how many rows the kind has, for the IDF); "all": a
+        tsquery and the score `ts_rank_cd` among the TEXT_RANK_CAP newest rows matching it."""
         if q.text_match == "any":
             scanned, common, frequencies, pair = query_text
             values = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .candidates import Found, Speaker, speaker_named
+from .candidates import THE_USER, Found, Speaker, speaker_named
 from .lexicon import HEALTH
 from .patterns import ADV, DIET, NEGATED, ending, fact, finder, rx
 from .values import cut, cut_list
@@ -69,6 +69,11 @@ NO_MEAT = rx(
 )
 ALLERGIC = rx(r"\b(?:allergic|intolerant)\s+to\s+(?P<rest>.+)")
 MY_ALLERGY = rx(r"\b(?:my|I\s+have\s+an?)\s+(?P<what>[\w-]+)\s+allergy\b")
+# Someone else is the subject of what follows: "my colleague Omar is (very) …", "he's …".
+OTHER_SUBJECT = rx(
+    r"(?:\b(?:he|she|they)|\b(?-i:[A-Z])\w+|\bmy\s+\w+)(?:\s+(?:is|are|was|were|has\s+been|"
+    r"have\s+been|got|became)|'s|'re)\s+(?:\w+\s+){0,2}$"
+)
 HEALTH_HAS = rx(
     r"\bI\s+"
     + ADV
@@ -121,7 +126,11 @@ def find_body(clause: str, who: Speaker, found: Found) -> None:
     elif match := NO_MEAT.search(clause):
         food = match["food"].lower()
         found.add(fact(who, "diet", f"{who.display} doesn't eat {food}.", food, 0.7))
-    if (match := ALLERGIC.search(clause)) and not NEGATED.search(clause[: match.start()]):
+    if (
+        (match := ALLERGIC.search(clause))
+        and not NEGATED.search(clause[: match.start()])
+        and not (who is THE_USER and OTHER_SUBJECT.search(clause[: match.start()]))
+    ):  # "my colleague Omar is allergic to peanuts": not the user's (read as Omar's, rules.py)
         for item in _items(cut_list(match["rest"])):
             found.add(
                 fact(

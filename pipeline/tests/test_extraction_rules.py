@@ -109,3 +109,18 @@ def test_leaving_a_job_ends_the_employer(said):
 
     assert ended.ends
     assert (ended.topic, ended.value) == ("employer", "Fleetwise")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("My colleague Omar is allergic to peanuts, and he runs the billing migration.", []),
+        ("He's allergic to dogs.", []),
+        ("Turns out I am very allergic to cats.", ["The user is allergic to cats."]),
+        ("Allergic to penicillin, by the way.", ["The user is allergic to penicillin."]),
+        ("Omar is allergic to peanuts.", ["Omar is allergic to peanuts."]),
+        ("My sister is allergic to cats.", ["The user's sister is allergic to cats."]),
+    ],
+)
+def test_an_allergy_is_the_users_only_when_nobody_else_is_its_subject(text, expected):
+    assert contents(text) == expected
