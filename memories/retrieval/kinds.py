@@ -195,31 +195,21 @@ class Kind:
         newest, where the common words find their rows, and those holding both words of the
         common pair."""
         document = self._document()
-        live = self.model._base_manager.filter(*self.filters(spirit_id, q))
-        per_lexeme = (
-            live.filter(
-                TsMatch(document, RawSQL("lexemes.lexeme", (), output_field=SearchQueryField()))
-            )
-            .annotate(item_id=F("pk"), document=document)
-            .order_by()
-            .values_list("item_id", "document")[: bm25.BM25_CAP]
+        rows = self.model._base_manager.filter(*self.filters(spirit_id, q)).annotate(
+            item_id=F("pk"), document=document
         )
-        sql, params = per_lexeme.query.sql_with_params()
-        newest = (
-            live.annotate(item_id=F("pk"), document=document)
-            .order_by(f"-{self.recency}")
-            .values_list("item_id", "document")[: self.recent_rows]
-        )
-        recent_sql, recent_params = newest.query.sql_with_params()
+
+        def holding(query: Any) -> SqlPart:  # at most BM25_CAP live rows matching `query`
+            matching = rows.filter(TsMatch(document, query)).order_by()
+            capped = matching.values_list("item_id", "document")[: bm25.BM25_CAP]
+            return capped.query.sql_with_params()
+
         stand = _STAND_INS
+        sql, params = holding(RawSQL("lexemes.lexeme", (), output_field=SearchQueryField()))
         both = RawSQL("array_to_string(%s::text[], ' & ')", (stand["pair"],))
-        holding_both = (
-            live.filter(TsMatch(document, Cast(both, output_field=SearchQueryField())))
-            .annotate(item_id=F("pk"), document=document)
-            .order_by()
-            .values_list("item_id", "document")[: bm25.BM25_CAP]
-        )
-        pair_sql, pair_params = holding_both.query.sql_with_params()
+        pair_sql, pair_params = holding(Cast(both, output_field=SearchQueryField()))
+        newest = rows.order_by(f"-{self.recency}").values_list("item_id", "document")
+        recent_sql, recent_params = newest[: self.recent_rows].query.sql_with_params()
         return bm25.statement(sql, recent_sql, pair_sql, depth), [
             stand["lexemes"],
             *params,
