@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
 from pathlib import Path
+
+# The tokenizers library tokenizes a batch on a thread pool of one thread per core, whose threads
+# spin a while after each call. In a server those cores run PostgreSQL and the embedding model:
+# a query embedded beside a pack's SQL stalled the request's thread for ~2 ms (a pack at a
+# million memories: p50 -0.7 ms, search -1 ms without the pool, bench/retrieval.py). Its texts
+# are short: one thread, unless the environment says otherwise (read by the library per call).
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from tokenizers import Tokenizer
 

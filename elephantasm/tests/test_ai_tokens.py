@@ -98,3 +98,24 @@ def test_the_word_cache_is_emptied_when_full(monkeypatch):
     assert set(tokens._word_tokens) == set(second.split())  # the first text's words are gone
 
     assert tokens.count_tokens_many([first + " " + second]) == [_reference(first + " " + second)]
+
+
+def _parallelism_after_import(env_value: str | None) -> str:
+    """TOKENIZERS_PARALLELISM as a fresh interpreter has it after importing the tokens module."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TOKENIZERS_PARALLELISM"}
+    if env_value is not None:
+        env["TOKENIZERS_PARALLELISM"] = env_value
+    code = "import os, elephantasm.ai.tokens; print(os.environ['TOKENIZERS_PARALLELISM'])"
+    done = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_the_tokenizers_thread_pool_is_off_unless_the_environment_says_otherwise():
+    assert _parallelism_after_import(None) == "false"
+    assert _parallelism_after_import("true") == "true"
