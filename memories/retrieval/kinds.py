@@ -77,6 +77,19 @@ class Kind:
     recency: str = "created_at"
     recent_rows: int = bm25.RECENT_ROWS
 
+    def any_row_sql(self) -> str:
+        """An SQL boolean (one parameter: the spirit's id): whether the spirit has any row of this
+        kind, deleted or not. A kind it has none of has nothing to find: its lists are neither
+        planned nor run (`search.candidate_lists`). Never cached: a spirit's first fact counts
+        at once. Read newest first, so the newest-first index answers it (an `EXISTS` was a
+        sequential scan through the other spirits' rows: 6 ms at a million memories)."""
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        newest = connection.ops.quote_name(self.recency)
+        return (
+            f"((SELECT true FROM {table} WHERE spirit_id = %s "  # noqa: S608 - a model's names
+            f"ORDER BY {newest} DESC LIMIT 1) IS NOT NULL)"
+        )
+
     # --- vector ----------------------------------------------------------------------------------
 
     def vector_query(

@@ -108,12 +108,27 @@ def text_query(text: str, match: str) -> str:
 def query_lexemes(text: str) -> dict[str, str]:
     """The text's distinct lexemes (stop words dropped, words stemmed: the text search
     configuration's), each quoted as a tsquery operand -> the bare lexeme."""
+    return _lexemes_and_kinds(None, (), text)[0]
+
+
+_LEXEMES = "tsvector_to_array(to_tsvector(%s::regconfig, %s))"
+
+
+def _lexemes_and_kinds(
+    spirit_id: Any, kinds: tuple[str, ...], text: str | None
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """In one round trip: the lexemes of `text` (`query_lexemes`; none when `text` is None) and
+    the kinds among `kinds` the spirit has any row of (`kinds.Kind.any_row_sql`)."""
+    columns = [_LEXEMES if text is not None else "NULL"]
+    params: list[Any] = [TEXT_SEARCH_CONFIG, text] if text is not None else []
+    for kind in kinds:
+        columns.append(KIND_SPECS[kind].any_row_sql())
+        params.append(spirit_id)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s))", [TEXT_SEARCH_CONFIG, text]
-        )
-        lexemes = cursor.fetchone()[0] or []
-    return {_quoted(lexeme): lexeme for lexeme in lexemes}
+        cursor.execute("SELECT " + ", ".join(columns), params)
+        lexemes, *present = cursor.fetchone()
+    words = {_quoted(lexeme): lexeme for lexeme in lexemes or []}
+    return words, tuple(kind for kind, found in zip(kinds, present, strict=True) if found)
 
 
 def _quoted(lexeme: str) -> str:
@@ -204,16 +219,24 @@ def candidate_lists(
     transaction (with its local settings, `vector_lists`): none is held open while the
     embedding is awaited (a remote provider may take seconds; behind a transaction pooler
     that would hold a server connection). `columns` (kind -> `kinds.Columns`): extra columns
-    read with the candidates, their values in `CandidateLists.extra`."""
+    read with the candidates, their values in `CandidateLists.extra`. A kind the spirit has no
+    row of is left out of both (asked in the round trip that reads the query's lexemes)."""
     lists = CandidateLists()
     columns = columns or {}
     extra = lists.extra if columns else None
     if not depths:
         return lists
+    if weights.vector > 0 and embedding is not None:
+        lists.embedding_model = embedding.model_name
+    by_words = weights.text > 0 and query.text_match == "any"
+    words, present = _lexemes_and_kinds(spirit.pk, tuple(depths), query.text if by_words else None)
+    depths = {kind: depth for kind, depth in depths.items() if kind in present}
+    if by_words:
+        lists.text_query = " | ".join(words)
+    if not depths:
+        return lists
     if weights.text > 0:
-        if query.text_match == "any":
-            words = query_lexemes(query.text)
-            lists.text_query = " | ".join(words)
+        if by_words:
             counts = statistics.row_counts(spirit.pk) if words else {}
             terms = {
                 kind: statistics.split_words(kind, words, counts.get(kind, 0)) for kind in depths
@@ -237,7 +260,6 @@ def candidate_lists(
                 extra=extra,
             )
     if weights.vector > 0 and embedding is not None:
-        lists.embedding_model = embedding.model_name
         vector = embedding.text()
         lists.vector = vector_lists(
             [

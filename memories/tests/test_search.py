@@ -624,3 +624,49 @@ def test_fuse_ranks_every_kind_in_one_list():
     assert (reasons[b].vector_rank, reasons[b].text_rank) == (2, None)
     assert (reasons[c].vector_rank, reasons[c].text_rank) == (None, 2)
     assert fused[0].id == a
+
+
+# --- Kinds the spirit has no row of --------------------------------------------------------------
+
+
+def statements(spirit, text: str) -> list[str]:
+    """The SQL of one search over every kind."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        result = find(spirit, text)
+    assert result.text_query  # the words were read even when no kind is searched
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_kind_the_spirit_has_no_row_of_is_neither_planned_nor_run(spirit):
+    memory(spirit, "Priya is vegetarian.")
+    knowledge(SpiritFactory(team=spirit.team), "Priya works on billing.")  # another spirit's
+
+    sql = statements(spirit, "Is Priya vegetarian?")
+
+    lists = [s for s in sql if "text_score" in s]
+    assert len(lists) == 2  # the text statement and the vector statement
+    assert all("memories_memory" in s for s in lists)
+    assert not any(t in s for s in lists for t in ("events_event", "knowledge", "lesson"))
+
+
+def test_a_kind_is_searched_from_its_first_row_on(spirit):
+    memory(spirit, "Priya is vegetarian.")
+    assert {h.kind for h in find(spirit, "Priya vegetarian").hits} == {"memory"}
+
+    fact = knowledge(spirit, "Priya is vegetarian since 2019.")
+    gone = event(spirit, "Priya ordered the vegetarian menu.")
+    gone.deleted_at = T0
+    gone.save(update_fields=["deleted_at"])
+
+    hits = find(spirit, "Priya vegetarian").hits
+    assert fact.pk in {h.id for h in hits}
+    assert {h.kind for h in hits} == {"memory", "knowledge"}  # a deleted event finds nothing
+
+
+def test_a_spirit_with_no_rows_runs_no_list(spirit):
+    sql = statements(spirit, "Is Priya vegetarian?")
+
+    assert len(sql) == 1 and "IS NOT NULL" in sql[0]  # the words and the kinds, in one round trip
+    assert find(spirit, "Is Priya vegetarian?").hits == []
