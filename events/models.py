@@ -18,12 +18,11 @@ from spirits.models import Spirit
 
 
 def content_search_vector() -> models.Func:
-    """`to_tsvector('english', author || ' ' || content || ' ' || context)`: events keep no
-    stored tsvector (ingest stays lean); full-text search on events uses this expression, which
-    the GIN index repeats exactly. The author is in it ("what did Caroline say about..." finds
-    Caroline's turns), and the turn before it in its session (`context`, which the Cortex
-    writes: a reply is found by the words of what it answers). An immutable `||`, as an index
-    expression must be."""
+    """`to_tsvector('english', author || ' ' || content || ' ' || context)`, stored as the
+    event's `search_vector` (a generated column, which the GIN index reads). The author is in
+    it ("what did Caroline say about..." finds Caroline's turns), and the turn before it in its
+    session (`context`, which the Cortex writes: a reply is found by the words of what it
+    answers). An immutable `||`, as a generated column's expression must be."""
     text = models.Func(
         models.F("author"),
         Value(" "),
@@ -178,6 +177,13 @@ class Event(SoftDeleteModel):
     # with the event (content_search_vector). Measured on a long-conversation benchmark, BM25
     # over a turn with the one before it: recall_all@10 0.52 -> 0.59 (docs/decisions.md).
     context = models.TextField(blank=True, default="", editable=False)
+    # What full-text search reads (content_search_vector), computed by PostgreSQL on every write
+    # (the Cortex's `context` too). Stored, not only in the index's expression: a search reads
+    # the tsvector of every candidate to score it, and computing it per row read made a pack
+    # of a spirit with 100,000 events 38 ms instead of 16 (docs/decisions.md).
+    search_vector = models.GeneratedField(
+        expression=content_search_vector(), output_field=SearchVectorField(), db_persist=True
+    )
     # The order events arrived in (ingest numbers a batch in its input order): what breaks ties
     # on occurred_at everywhere (lists, session replay, synthesis, packs). See ARRIVAL_ORDER.
     arrival = models.BigIntegerField(editable=False, db_default=NEXT_ARRIVAL)
@@ -197,7 +203,7 @@ class Event(SoftDeleteModel):
             models.CheckConstraint(condition=~models.Q(content=""), name="event_content_not_empty"),
         ]
         indexes = [
-            GinIndex(content_search_vector(), name="event_content_search_gin"),
+            GinIndex(fields=["search_vector"], name="event_search_gin"),
             models.Index(fields=["spirit", "-occurred_at"], name="event_spirit_occurred_idx"),
             models.Index(
                 fields=["spirit", "session_id", "occurred_at"], name="event_spirit_session_idx"

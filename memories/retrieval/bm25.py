@@ -52,7 +52,9 @@ BM25_B = 0.75
 BM25_MIN_IDF = 0.1
 # The newest rows of a kind where the common words find their candidates: ~2.4 µs a row read at
 # a million memories, whose newest rows are scattered over the table (bench/retrieval.py
-# writes them in random order). An event's tsvector is computed per row read: a smaller window.
+# writes them in random order). Events, a spirit's most numerous rows, read fewer: at 100,000
+# events of one spirit a pack took 32 ms p50 with 1,000 of them, 24 ms with 300 (dev harness
+# over bench/retrieval.py's corpus).
 RECENT_ROWS = 1000
 RECENT_EVENT_ROWS = 300
 

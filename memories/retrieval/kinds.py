@@ -25,7 +25,7 @@ from django.db.models.functions import Cast
 from pgvector.django import CosineDistance
 
 from elephantasm.ai.embeddings import vector_text
-from events.models import Event, EventEmbedding, content_search_vector
+from events.models import Event, EventEmbedding
 from memories.models import Knowledge, Lesson, Memory
 
 from . import bm25
@@ -171,7 +171,7 @@ class Kind:
         return _filled(_template(self.name, "text", _shape(q), depth, columns), values)
 
     def _document(self):
-        return content_search_vector() if self.model is Event else F("search_vector")
+        return F("search_vector")
 
     def _text_sql(
         self, spirit_id: UUID, q: SearchQuery, query_text: Any, depth: int, columns: Columns = ()

@@ -261,7 +261,10 @@ def test_an_event_keeps_the_start_of_the_turn_before_it_and_is_found_by_its_word
         alone.pk: "",
         other.pk: "",  # another session's turns are not its context
     }
-    found = Event.objects.annotate(document=content_search_vector()).filter(
+    # the stored search_vector (what search reads) follows the context the Cortex wrote
+    found = Event.objects.filter(search_vector=SearchQuery("puppy", config="english"))
+    assert set(found.values_list("pk", flat=True)) == {question.pk, reply.pk}
+    computed = Event.objects.annotate(document=content_search_vector()).filter(
         document=SearchQuery("puppy", config="english")
     )
-    assert set(found.values_list("pk", flat=True)) == {question.pk, reply.pk}
+    assert set(computed.values_list("pk", flat=True)) == {question.pk, reply.pk}
