@@ -170,9 +170,6 @@ class Kind:
             values = {"spirit_id": spirit_id, "query_text": query_text}
         return _filled(_template(self.name, "text", _shape(q), depth, columns), values)
 
-    def _document(self):
-        return F("search_vector")
-
     def _text_sql(
         self, spirit_id: UUID, q: SearchQuery, query_text: Any, depth: int, columns: Columns = ()
     ) -> SqlPart:
@@ -183,7 +180,7 @@ class Kind:
         return self._with_columns(ranked, params, columns)
 
     def _ts_rank_sql(self, spirit_id: UUID, q: SearchQuery, query_text: str, depth: int) -> SqlPart:
-        document = self._document()
+        document = F("search_vector")  # every kind stores its tsvector
         query = tsquery(query_text)
         newest = (
             self.model._base_manager.filter(*self.filters(spirit_id, q))
@@ -207,7 +204,7 @@ class Kind:
         scan (at most BM25_CAP each, the first the GIN index finds), the kind's `recent_rows`
         newest, where the common words find their rows, and those holding both words of the
         common pair."""
-        document = self._document()
+        document = F("search_vector")  # every kind stores its tsvector
         rows = self.model._base_manager.filter(*self.filters(spirit_id, q)).annotate(
             item_id=F("pk"), document=document
         )
