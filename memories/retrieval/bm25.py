@@ -70,9 +70,13 @@ def statement(per_lexeme_sql: str, newest_sql: str, pair_sql: str, depth: int) -
     kind's row count, the kind."""
     # The subqueries are the ORM's, the numbers are ints and floats: no input goes in unescaped.
     return (
-        "WITH matches AS (SELECT lexemes.word, m.item_id, m.document "  # noqa: S608
-        "FROM (SELECT word, word::tsquery AS lexeme FROM unnest(%s::text[]) AS words(word)) "
-        f"AS lexemes, LATERAL ({per_lexeme_sql}) AS m), "
+        # (each word's tsquery, the common words' and the weights' below are computed once,
+        # not per row read: MATERIALIZED and a scalar subquery keep the planner from
+        # inlining the casts into the scans' filters)
+        "WITH lexemes AS MATERIALIZED (SELECT word, word::tsquery AS lexeme "  # noqa: S608
+        "FROM unnest(%s::text[]) AS words(word)), "
+        "matches AS (SELECT lexemes.word, m.item_id, m.document "
+        f"FROM lexemes, LATERAL ({per_lexeme_sql}) AS m), "
         # the rows holding both words of the common pair: a one-time filter skips the scan
         # when there is no pair
         "pair AS (SELECT both_words.item_id, both_words.document "
@@ -80,7 +84,7 @@ def statement(per_lexeme_sql: str, newest_sql: str, pair_sql: str, depth: int) -
         # the common words' candidates among the newest rows, skipped as well without any
         "recent AS (SELECT newest.item_id, newest.document "
         f"FROM ({newest_sql}) AS newest WHERE cardinality(%s::text[]) > 0 "
-        "AND newest.document @@ array_to_string(%s::text[], ' | ')::tsquery "
+        "AND newest.document @@ (SELECT array_to_string(%s::text[], ' | ')::tsquery) "
         f"LIMIT {BM25_CAP:d}), "
         "frequencies AS (SELECT word, count(*)::float8 AS df FROM matches GROUP BY word "
         "UNION ALL SELECT word, df FROM unnest(%s::text[], %s::float8[]) AS common(word, df)), "
@@ -91,13 +95,13 @@ def statement(per_lexeme_sql: str, newest_sql: str, pair_sql: str, depth: int) -
         "FROM candidates), "
         "population AS (SELECT greatest(%s::float8, 2 * max(df)) + 2 AS n "
         "FROM frequencies), "
-        "weights AS (SELECT word, greatest(0, "
+        "weights AS MATERIALIZED (SELECT word::tsquery AS query, greatest(0, "
         "ln((population.n - df + 0.5) / (df + 0.5))) AS idf FROM frequencies, population) "
         "SELECT candidates.item_id, sum(weights.idf "
         f"* {BM25_K1 + 1:.3f} / (1 + {BM25_K1:.3f} * ({1 - BM25_B:.3f} + {BM25_B:.3f} "
         "* length(candidates.document) / lengths.mean_length))) AS text_score, %s AS kind "
         "FROM candidates JOIN weights "
-        "ON candidates.document @@ weights.word::tsquery, lengths "
+        "ON candidates.document @@ weights.query, lengths "
         f"GROUP BY candidates.item_id HAVING sum(weights.idf) >= {BM25_MIN_IDF:.3f} "
         f"ORDER BY text_score DESC, candidates.item_id LIMIT {depth:d}"
     )

@@ -25,6 +25,7 @@ from django.db.models.functions import Cast
 from pgvector.django import CosineDistance
 
 from elephantasm.ai.embeddings import vector_text
+from elephantasm.compiled import Compiled
 from events.models import Event, EventEmbedding
 from memories.models import Knowledge, Lesson, Memory
 
@@ -106,7 +107,7 @@ class Kind:
         not shrink the list. `vector`: a list of floats or `query_vector(...)` of it."""
         vector = vector if isinstance(vector, str) else query_vector(vector)
         values = {"spirit_id": spirit_id, "vector": vector, "model_name": model_name}
-        return _filled(_template(self.name, "vector", _shape(q), depth, columns), values)
+        return _template(self.name, "vector", _shape(q), depth, columns).filled(values)
 
     def _vector_sql(
         self,
@@ -168,7 +169,7 @@ class Kind:
             }
         else:
             values = {"spirit_id": spirit_id, "query_text": query_text}
-        return _filled(_template(self.name, "text", _shape(q), depth, columns), values)
+        return _template(self.name, "text", _shape(q), depth, columns).filled(values)
 
     def _text_sql(
         self, spirit_id: UUID, q: SearchQuery, query_text: Any, depth: int, columns: Columns = ()
@@ -256,9 +257,9 @@ class Kind:
 # --- Compiled parts ------------------------------------------------------------------------------
 # Building and compiling a part with the ORM costs about 1 ms, as much as a small query; an agent
 # asks the same shapes again and again (the same filters, another spirit or text). So each shape
-# (kind, list, filters, depth) is compiled once with stand-ins for what changes from call to call
-# (spirit, vector, embedding model, tsquery), and its SQL reused with the real values in their
-# places.
+# (kind, list, filters, depth) is compiled once (elephantasm.compiled) with stand-ins for what
+# changes from call to call (spirit, vector, embedding model, tsquery), and its SQL reused with
+# the real values in their places.
 _STAND_INS: dict[str, Any] = {
     "spirit_id": UUID("00000000-0000-4000-8000-00005e1ec7ed"),
     "vector": "\x00vector",
@@ -272,13 +273,6 @@ _STAND_INS: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Template:
-    sql: str
-    params: tuple[Any, ...]
-    slots: tuple[tuple[int, str], ...]  # (position in params, name of the value there)
-
-
 def _shape(q: SearchQuery) -> SearchQuery:
     """What of `q` the SQL depends on: its filters and text mode (not the text, k or weights:
     the tsquery or lexemes are a value, the depth and the columns are given)."""
@@ -288,7 +282,7 @@ def _shape(q: SearchQuery) -> SearchQuery:
 @lru_cache(maxsize=512)
 def _template(
     kind: str, which: str, shape: SearchQuery, depth: int, columns: Columns = ()
-) -> _Template:
+) -> Compiled:
     spec, stand = KIND_SPECS[kind], _STAND_INS
     if which == "vector":
         sql, params = spec._vector_sql(
@@ -298,22 +292,7 @@ def _template(
         sql, params = spec._text_sql(stand["spirit_id"], shape, stand["query_text"], depth, columns)
         if shape.text_match == "any" and stand["query_text"] in params:
             raise AssertionError(f"{kind} text: a tsquery where lexemes were expected")
-    slots = tuple(
-        (position, name)
-        for position, param in enumerate(params)
-        for name, value in stand.items()
-        if type(param) is type(value) and param == value
-    )
-    if not any(name == "spirit_id" for _, name in slots):  # the spirit must be a parameter
-        raise AssertionError(f"{kind} {which}: the spirit is not among the parameters")
-    return _Template(sql, tuple(params), slots)
-
-
-def _filled(template: _Template, values: dict[str, Any]) -> SqlPart:
-    params = list(template.params)
-    for position, name in template.slots:
-        params[position] = values[name]
-    return template.sql, params
+    return Compiled.of((sql, params), stand, required=("spirit_id",))  # the spirit must be one
 
 
 def _label(kind: str) -> models.Value:

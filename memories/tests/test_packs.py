@@ -26,6 +26,7 @@ from memories.packs.scoring import recency, score
 from memories.retrieval import SearchQuery, search
 from memories.services.identity import identity_revise
 from pipeline import cortex, embedding, flow
+from spirits.tests.factories import SpiritFactory
 from teams.actors import Actor
 
 from .factories import KnowledgeFactory, LessonFactory, MemoryFactory
@@ -63,6 +64,39 @@ def world(spirit):
 
 def texts(pack, layer: str) -> list[str]:
     return [item.line for item in pack.items if item.layer == layer]
+
+
+def test_the_identity_and_events_of_a_pack_are_its_spirits_and_live_only(world):
+    """The identity, session and pending reads are compiled once and run with each spirit's
+    values (elephantasm.compiled): another spirit's, deleted events and their own sessions
+    never show; without a session every unsynthesized event is pending."""
+    other = SpiritFactory(team=world.team)
+    identity_revise(spirit=other, document={"essence": "Someone else."}, actor=USER)
+    EventFactory(spirit=other, session_id="current", content="another spirit's message")
+    EventFactory(spirit=other, session_id="other", content="another spirit's pending event")
+    EventFactory(
+        spirit=world, session_id="current", content="a deleted message", deleted_at=timezone.now()
+    )
+
+    with_session = compile_pack(world, PackRequest(session_id="current", max_tokens=4000))
+    without = compile_pack(world, PackRequest(max_tokens=4000))
+    theirs = compile_pack(other, PackRequest(session_id="current", max_tokens=4000))
+
+    assert [line.split(": ", 1)[1] for line in texts(with_session, "session")] == [
+        f"current session message {i}" for i in range(3)
+    ]
+    assert "A patient tutor." in texts(with_session, "identity")[0]
+    assert sorted(line.split(": ", 1)[1] for line in texts(without, "pending")) == [
+        "an unsynthesized event",
+        *(f"current session message {i}" for i in range(3)),
+    ]
+    assert texts(theirs, "identity") == ["Essence: Someone else."]
+    assert [line.split(": ", 1)[1] for line in texts(theirs, "session")] == [
+        "another spirit's message"
+    ]
+    assert [line.split(": ", 1)[1] for line in texts(theirs, "pending")] == [
+        "another spirit's pending event"
+    ]
 
 
 def test_a_pack_has_every_layer_in_order_and_only_what_an_agent_should_see(world):
