@@ -23,36 +23,33 @@ from django.db import connection
 
 from .fusion import Fused
 
-_DERIVED = ("memories", "knowledge", "lessons")
-
-# (kind, id) -> the events and memories it was made from (one statement for every kind).
-_SOURCES_SQL = """
-SELECT 'memories', me.memory_id, me.event_id, NULL::uuid
-  FROM memories_memoryevent me WHERE me.memory_id = ANY(%(memories)s)
-UNION ALL
-SELECT 'knowledge', km.knowledge_id, me.event_id, km.memory_id
-  FROM memories_knowledgememory km
-  LEFT JOIN memories_memoryevent me ON me.memory_id = km.memory_id
- WHERE km.knowledge_id = ANY(%(knowledge)s)
-UNION ALL
-SELECT 'lessons', lm.lesson_id, me.event_id, lm.memory_id
-  FROM memories_lessonmemory lm
-  LEFT JOIN memories_memoryevent me ON me.memory_id = lm.memory_id
- WHERE lm.lesson_id = ANY(%(lessons)s)
-"""
+# (kind, id) -> the events and memories it was made from; the kinds among the candidates in one
+# statement.
+_SOURCES_SQL = {
+    "memories": "SELECT 'memories', me.memory_id, me.event_id, NULL::uuid "
+    "FROM memories_memoryevent me WHERE me.memory_id = ANY(%(memories)s)",
+    "knowledge": "SELECT 'knowledge', km.knowledge_id, me.event_id, km.memory_id "
+    "FROM memories_knowledgememory km "
+    "LEFT JOIN memories_memoryevent me ON me.memory_id = km.memory_id "
+    "WHERE km.knowledge_id = ANY(%(knowledge)s)",
+    "lessons": "SELECT 'lessons', lm.lesson_id, me.event_id, lm.memory_id "
+    "FROM memories_lessonmemory lm "
+    "LEFT JOIN memories_memoryevent me ON me.memory_id = lm.memory_id "
+    "WHERE lm.lesson_id = ANY(%(lessons)s)",
+}
 
 
 def sources(candidates: list[Fused]) -> dict[tuple[str, UUID], tuple[set[UUID], set[UUID]]]:
     """(kind, id) of each derived candidate -> (its source events, its source memories)."""
-    ids: dict[str, list[UUID]] = {kind: [] for kind in _DERIVED}
+    ids: dict[str, list[UUID]] = {}
     for item in candidates:
-        if item.kind in ids:
-            ids[item.kind].append(item.id)
+        if item.kind in _SOURCES_SQL:
+            ids.setdefault(item.kind, []).append(item.id)
     found: dict[tuple[str, UUID], tuple[set[UUID], set[UUID]]] = {}
-    if not any(ids.values()):
+    if not ids:
         return found
     with connection.cursor() as cursor:
-        cursor.execute(_SOURCES_SQL, ids)
+        cursor.execute(" UNION ALL ".join(_SOURCES_SQL[kind] for kind in ids), ids)
         for kind, item_id, event_id, memory_id in cursor.fetchall():
             events, memories = found.setdefault((kind, item_id), (set(), set()))
             if event_id is not None:

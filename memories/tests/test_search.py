@@ -382,6 +382,58 @@ def test_every_kind_is_searched_by_default_and_merged_by_score(spirit):
     assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
 
 
+def test_each_hit_carries_the_fields_of_its_kind_read_with_one_query_per_kind(spirit):
+    from django.test.utils import CaptureQueriesContext
+
+    ev = event(spirit, "Ski trip to the Alps in January.", session_id="s1", importance_score=0.7)
+    mem = memory(
+        spirit,
+        "Ski trip to the Alps planned for January.",
+        summary="Alps ski trip",
+        subject="skiing",
+        tier=MemoryTier.HOT,
+        time_start=T0,
+    )
+    MemoryTag.objects.create(memory=mem, name="travel")
+    MemoryTag.objects.create(memory=mem, name="alps")
+    untagged = memory(spirit, "Another ski trip to the Alps, in March.")
+    fact = knowledge(spirit, "The Alps are good for skiing in January.", topic="ski")
+    rule = lesson(spirit, "Book the Alps ski trip early in January.", rationale="Prices rise.")
+
+    with CaptureQueriesContext(connection) as captured:
+        hits = {hit.id: hit for hit in find(spirit, "ski trip Alps").hits}
+    loads = [q for q in captured.captured_queries if "unnest(" in q["sql"] and "uuid[]" in q["sql"]]
+
+    assert len(loads) == 4  # one per kind, the memories' tags in their row
+    assert (hits[ev.pk].kind, hits[ev.pk].text, hits[ev.pk].session_id) == (
+        "event",
+        ev.content,
+        "s1",
+    )
+    assert (hits[ev.pk].type, hits[ev.pk].importance) == (ev.event_type, 0.7)
+    assert hits[ev.pk].occurred_at == ev.occurred_at and hits[ev.pk].created_at == ev.created_at
+    m = hits[mem.pk]
+    assert (m.kind, m.summary, m.subject, m.tier, m.status) == (
+        "memory",
+        "Alps ski trip",
+        "skiing",
+        "hot",
+        "active",
+    )
+    assert (m.tags, m.occurred_at, m.type) == (["alps", "travel"], T0, mem.memory_type)
+    assert hits[untagged.pk].tags == []
+    assert (hits[fact.pk].kind, hits[fact.pk].subject, hits[fact.pk].type) == (
+        "knowledge",
+        "ski",
+        fact.knowledge_type,
+    )
+    assert (hits[rule.pk].kind, hits[rule.pk].text, hits[rule.pk].summary) == (
+        "lesson",
+        rule.statement,
+        "Prices rise.",
+    )
+
+
 @pytest.mark.parametrize(
     ("options", "field"),
     [
