@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
+
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
@@ -50,3 +52,10 @@ class Compiled:
         for position, name in self.slots:
             params[position] = values[name]
         return self.sql, params
+
+    def fetch(self, values: Mapping[str, Any]) -> list[tuple]:
+        """Every row of the SQL run with `values` in the stand-ins' places."""
+        sql, params = self.filled(values)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()

@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from django.db import connection
-
-from elephantasm.compiled import Compiled
 from spirits.models import Spirit
 
-from ..models import Identity
-from .layers import STAND_INS, Item
-
-
-@cache
-def _document_sql() -> Compiled:
-    """The spirit's identity document, compiled once (layers.STAND_INS)."""
-    rows = Identity.objects.filter(spirit_id=STAND_INS["spirit_id"]).values_list("document")
-    return Compiled.of(rows[:1].query.sql_with_params(), STAND_INS, required=("spirit_id",))
-
-
-def _document(spirit: Spirit) -> dict | None:
-    sql, params = _document_sql().filled({"spirit_id": spirit.pk})
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return Identity._meta.get_field("document").from_db_value(row[0], None, connection)
+from . import reads
+from .layers import Item
 
 
 def identity_items(spirit: Spirit) -> list[Item]:
     """One item per non-empty section of the identity document, in document order."""
-    doc = _document(spirit)
+    doc = reads.identity_document(spirit.pk)
     if doc is None:
         return []
     sections: list[tuple[str, str]] = []

@@ -14,18 +14,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
-from uuid import UUID
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import F, Q
 from django.db.models.expressions import ExpressionWrapper
 from django.db.models.functions import Cast, Coalesce
 
-from elephantasm.compiled import Compiled
 from elephantasm.text import truncate_words
-from events.models import NEWEST_FIRST, Event
+from events.models import Event
 from spirits.models import Spirit
 
 from ..models import (
@@ -45,6 +43,7 @@ from ..retrieval.search import (
     candidate_lists,
     resolve_weights,
 )
+from . import reads
 from .dates import resolve as resolve_dates
 from .scoring import DEFAULT_IMPORTANCE, recency, usable_weights, weighted
 
@@ -116,58 +115,12 @@ def _event_item(layer: str, event: Event) -> Item:
     )
 
 
-EVENT_LINE_FIELDS = (
-    "id",
-    "author",
-    "role",
-    "event_type",
-    "content",
-    "meta_summary",
-    "occurred_at",
-    "arrival",
-    "session_id",
-)
-# The same, in the model's field order: Model.from_db takes a row's values in that order.
-_EVENT_ROW_FIELDS = tuple(
-    f.attname for f in Event._meta.concrete_fields if f.attname in EVENT_LINE_FIELDS
-)
-# A pack's reads of the identity and the events have a fixed shape: each is compiled once
-# (elephantasm.compiled) and run with the spirit and the session in the stand-ins' places.
-# Building them with the ORM took ~1.2 ms of every pack, PostgreSQL ~0.1 ms.
-STAND_INS = {"spirit_id": UUID("00000000-0000-4000-8000-0000000ba5e5"), "session_id": "\x00session"}
-
-
-@lru_cache(maxsize=64)
-def _events_sql(which: str, limit: int) -> Compiled:
-    """The newest `limit` events of the session ("session"), or not yet synthesized
-    ("pending"), or not yet synthesized outside the session ("pending_outside")."""
-    events = Event.objects.filter(spirit_id=STAND_INS["spirit_id"])
-    if which == "session":
-        events = events.filter(session_id=STAND_INS["session_id"])
-    else:
-        events = events.filter(synthesized_at__isnull=True)
-    if which == "pending_outside":
-        events = events.exclude(session_id=STAND_INS["session_id"])
-    rows = events.order_by(*NEWEST_FIRST).values_list(*_EVENT_ROW_FIELDS)[:limit]
-    required = ("spirit_id",) if which == "pending" else ("spirit_id", "session_id")
-    return Compiled.of(rows.query.sql_with_params(), STAND_INS, required=required)
-
-
-def _event_rows(which: str, spirit: Spirit, session_id: str | None, limit: int) -> list[Event]:
-    sql, params = _events_sql(which, limit).filled(
-        {"spirit_id": spirit.pk, "session_id": session_id}
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [Event.from_db(connection.alias, _EVENT_ROW_FIELDS, row) for row in rows]
-
-
 def session_items(spirit: Spirit, session_id: str | None, limit: int) -> list[Item]:
     """The session's newest `limit` events (newest first: the budget keeps the latest)."""
     if not session_id or limit == 0:
         return []
-    return [_event_item("session", e) for e in _event_rows("session", spirit, session_id, limit)]
+    events = reads.event_rows("session", spirit.pk, session_id, limit)
+    return [_event_item("session", e) for e in events]
 
 
 def pending_items(spirit: Spirit, session_id: str | None, limit: int) -> list[Item]:
@@ -175,7 +128,9 @@ def pending_items(spirit: Spirit, session_id: str | None, limit: int) -> list[It
     if limit == 0:
         return []
     which = "pending_outside" if session_id else "pending"
-    return [_event_item("pending", e) for e in _event_rows(which, spirit, session_id, limit)]
+    return [
+        _event_item("pending", e) for e in reads.event_rows(which, spirit.pk, session_id, limit)
+    ]
 
 
 # --- Knowledge, lessons, memories ----------------------------------------------------------------

@@ -22,7 +22,8 @@ from spirits.models import Spirit
 
 from ..retrieval.fusion import Fused
 from . import dates
-from .layers import EVENT_LINE_FIELDS, Item, _clip, _short, day, speaker
+from .layers import Item, _clip, _short, day, speaker
+from .reads import EVENT_LINE_FIELDS
 
 # A hit of at most this many words is a reply that needs the turn before it.
 SHORT_REPLY_WORDS = 12

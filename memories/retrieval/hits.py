@@ -8,7 +8,6 @@ from functools import cache
 from uuid import UUID
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connection
 from django.db.models import OuterRef
 from django.db.models.expressions import RawSQL
 
@@ -102,13 +101,6 @@ def _rows_sql(kind: str) -> Compiled:
     return Compiled.of(rows.query.sql_with_params(), _IDS, required=["ids"])
 
 
-def _read(compiled: Compiled, ids: list[UUID]) -> list[tuple]:
-    sql, params = compiled.filled({"ids": ids})
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def load_hits(hits: list[SearchHit]) -> list[SearchHit]:
     """`hits` (kinds as in KINDS: "events"...) filled from their rows, one query per kind, in
     the same order; the kind becomes the singular name ("event"...)."""
@@ -117,7 +109,7 @@ def load_hits(hits: list[SearchHit]) -> list[SearchHit]:
         by_kind.setdefault(hit.kind, []).append(hit.id)
     rows: dict[tuple[str, UUID], tuple] = {}
     for kind, ids in by_kind.items():
-        rows.update(((kind, row[0]), row[1:]) for row in _read(_rows_sql(kind), ids))
+        rows.update(((kind, row[0]), row[1:]) for row in _rows_sql(kind).fetch({"ids": ids}))
     loaded = []
     for hit in hits:
         values = rows.get((hit.kind, hit.id))
