@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from elephantasm.ai.embeddings import embed_by_length, get_batch_embedder, vector_text
+from elephantasm.ai.embeddings import get_batch_embedder, vector_text
 from elephantasm.ai.tokens import count_tokens_many
 from elephantasm.text import ELLIPSIS, squash, truncate_words
 from events.models import Event, EventEmbedding, EventType
@@ -230,7 +230,7 @@ def _enrich_batch(ids: Sequence[str], embedder) -> int:
     contexts = _previous_turns(events)
     for event in events:
         event.context = contexts.get(event.pk, "")
-    vectors = embed_by_length(embedder, [embedding_text(e) for e in events])
+    vectors = embedder.embed([embedding_text(e) for e in events])
     _write_enrichment(events, vectors, embedder.model_name)
     return len(events)
 

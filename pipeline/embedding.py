@@ -16,7 +16,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.db.models import Q
 
-from elephantasm.ai.embeddings import embed_by_length, get_batch_embedder
+from elephantasm.ai.embeddings import get_batch_embedder
 from memories.models import Knowledge, Lesson, Memory
 
 # The text embedded for each model, from these fields in this order (empty ones skipped).
@@ -79,7 +79,7 @@ def _embed_batch(model, ids: Sequence[str] | None, limit: int, embedder) -> int:
     )
     if not rows:
         return 0
-    vectors = embed_by_length(embedder, [embedding_text(row) for row in rows])
+    vectors = embedder.embed([embedding_text(row) for row in rows])
     for row, vector in zip(rows, vectors, strict=True):
         row.embedding = vector
         row.embedding_model = embedder.model_name

