@@ -11,8 +11,8 @@ input tensor), multiplied in int8 arithmetic (VNNI where the CPU has it): 10 MB 
 ~1.5 ms. The vectors differ from the float32 products' by the input's rounding (cosine
 0.979-0.999, median 0.994, on 400 texts of `make eval`; its recall is within two questions of
 256, docs/decisions.md), so they carry another model name (a model change: migrations 0011 and
-`manage.py reembed`). The input's scale spans the whole input tensor, so a text's vector would depend on
-the other texts of its batch and their padding: the embedder runs one text at a time.
+`manage.py reembed`). The input's scale spans the whole input tensor, so a text's vector would
+depend on the other texts of its batch and their padding: the embedder runs one text at a time.
 """
 
 from __future__ import annotations

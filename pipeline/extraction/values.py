@@ -126,8 +126,12 @@ def clean_value(value: str) -> str:
 
 
 def titled(value: str) -> str:
-    """A name written all in lower case, capitalized ("amsterdam" -> "Amsterdam")."""
-    return value.title() if value.islower() else value
+    """A name written all in lower case, capitalized ("amsterdam" -> "Amsterdam", "o'brien" ->
+    "O'Brien"), a possessive's "s" kept small ("children's hospital" -> "Children's Hospital",
+    where str.title gives "Children'S")."""
+    if not value.islower():
+        return value
+    return re.sub(r"(?<=['’])S\b", "s", value.title())
 
 
 def is_occupation(phrase: str) -> bool:

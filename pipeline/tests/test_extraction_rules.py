@@ -34,6 +34,10 @@ def contents(text: str, context: dict | None = None) -> list[str]:
         ("I'm vegetarian", ["The user is vegetarian."]),
         ("hi, i'm maria!", ["The user's name is Maria."]),
         (
+            "I work as a nurse at the children's hospital in Porto.",
+            ["The user works at Children's Hospital.", "The user works as a nurse."],
+        ),
+        (
             "I just started as a data engineer at Acme in Rotterdam.",
             ["The user works at Acme.", "The user works as a data engineer."],
         ),
