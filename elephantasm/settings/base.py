@@ -199,8 +199,9 @@ SPECTACULAR_SETTINGS = {
 EMBEDDING_PROVIDER = env("EMBEDDING_PROVIDER", default="elephantasm.ai.embeddings.MiniLMEmbedder")
 # onnxruntime threads per process (it would take every core otherwise). EMBEDDING_THREADS embeds
 # queries (one short text: a second thread made packs slower, docs/benchmarks.md);
-# EMBEDDING_BATCH_THREADS the Cortex's and the embed tasks' batches (2 make one worker ~1.8x
-# faster on 2 cores, bench/run.py --case ingest; lower it when several workers share the cores).
+# EMBEDDING_BATCH_THREADS the Cortex's and the embed tasks' batches (2 made one worker ~1.8x
+# faster on 2 cores with float32 products; with int8 products, each text alone, 1 and 2 measured
+# within noise, bench/run.py --case ingest; lower it when several workers share the cores).
 EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", default=1)
 EMBEDDING_BATCH_THREADS = env.int("EMBEDDING_BATCH_THREADS", default=2)
 # Event ids per enrichment task when a bulk ingest enqueues its events (queue "enrich").
