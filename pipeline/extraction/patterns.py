@@ -17,7 +17,7 @@ from elephantasm.text import words
 
 from .candidates import USER, FactCandidate, Found, Speaker
 from .lexicon import DIETS, LANGUAGES, NATIONALITIES
-from .values import cut, is_name_word, is_occupation, titled, tokens
+from .values import cut, is_name_word, is_occupation, says_a_name, titled, tokens
 
 Finder = Callable[[str, Speaker, Found], None]
 FINDERS: list[Finder] = []
@@ -92,13 +92,14 @@ ADJECTIVE_ENDINGS = (
 def find_name(clause: str, who: Speaker, found: Found) -> None:
     if who.key:
         return
-    value = ""
+    value, bare = "", False
     if match := NAME_IS.search(clause):
         value = cut(match["rest"], max_words=3, proper=True)
     elif match := I_AM_NAME.search(clause):
         words = tokens(match["rest"])
         if words and is_name_word(words[0]) and words[0][0].isupper():
             value = cut(match["rest"], max_words=3, proper=True)
+            bare = says_a_name(match["rest"])  # "I'm Dev, ...": a name, though "dev" is a job
         elif (
             words
             and words[0].lower() not in NOT_NAMES
@@ -115,7 +116,7 @@ def find_name(clause: str, who: Speaker, found: Found) -> None:
         return  # shouting ("I'M DR BENALI NOW"), not an introduction
     if value.lower() in LANGUAGES or value.lower() in NATIONALITIES:
         return  # "I'm Polish": where they are from, not their name
-    if value and not is_occupation(value) and value.lower() not in NOT_NAMES:
+    if value and (bare or not is_occupation(value)) and value.lower() not in NOT_NAMES:
         value = titled(value)
         found.add(fact(who, "name", f"The user's name is {value}.", value, 0.8))
 

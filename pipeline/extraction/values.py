@@ -134,6 +134,17 @@ def titled(value: str) -> str:
     return re.sub(r"(?<=['’])S\b", "s", value.title())
 
 
+# One capitalized word, then a pause, the end or "and" (see says_a_name).
+_BARE_NAME = re.compile(r"(?-i:[A-Z][a-z]+)\s*(?:[,.!;]|$|\s+and\b)")
+
+
+def says_a_name(after_i_am: str) -> bool:
+    """Whether the words after "I'm" (no article) are someone saying their name: "I'm Dev, I
+    run…", "I'm Chef.", "I'm Dev and I work at…", even when the word is also a job's ("dev",
+    "chef"). "I'm a dev", "I'm dev at Flipkart" and "I'm Head of Data" are not."""
+    return bool(_BARE_NAME.match(after_i_am.strip()))
+
+
 def is_occupation(phrase: str) -> bool:
     words = [w for w in re.findall(r"[a-z]+", phrase.lower()) if w]
     if not words or len(words) > 4:

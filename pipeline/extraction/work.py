@@ -7,7 +7,7 @@ import re
 
 from .candidates import Found, Speaker
 from .patterns import ADV, NEGATED, ending, fact, finder, rx
-from .values import cut, is_occupation, titled
+from .values import cut, is_occupation, says_a_name, titled
 
 # --- Work and study -------------------------------------------------------------------------------
 
@@ -162,6 +162,10 @@ def _article(noun: str) -> str:
     return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
+def _no_article(clause: str, match: re.Match) -> bool:
+    return not re.search(r"(?i)\ban?\s+$", clause[: match.start("rest")])
+
+
 @finder
 def find_work(clause: str, who: Speaker, found: Found) -> None:
     if (match := GOT_A.search(clause)) and is_occupation(match["job"]):
@@ -200,7 +204,11 @@ def find_work(clause: str, who: Speaker, found: Found) -> None:
         _employer(cut(match["rest"], max_words=4, proper=True), who, found, 0.7)
     if match := JOB_AS.search(clause):
         _job(cut(match["rest"], max_words=4), who, found)
-    elif (match := I_AM_A.search(clause)) and is_occupation(match["rest"]):
+    elif (
+        (match := I_AM_A.search(clause))
+        and is_occupation(match["rest"])
+        and not (_no_article(clause, match) and says_a_name(clause[match.start("rest") :]))
+    ):
         _job(cut(re.sub(r"(?i)^an?\s+", "", match["rest"]), max_words=4), who, found)
         at = match["at"] or (
             m.group(1) if (m := re.search(r"\bat\s+((?-i:[A-Z]).+)", clause)) else ""

@@ -34,6 +34,11 @@ def contents(text: str, context: dict | None = None) -> list[str]:
         ("I'm vegetarian", ["The user is vegetarian."]),
         ("hi, i'm maria!", ["The user's name is Maria."]),
         (
+            "morning! quick one, I'm Dev, I run the data platform team at a fintech",
+            ["The user's name is Dev."],
+        ),
+        ("I'm a dev at Flipkart", ["The user works at Flipkart.", "The user works as a dev."]),
+        (
             "I work as a nurse at the children's hospital in Porto.",
             ["The user works at Children's Hospital.", "The user works as a nurse."],
         ),
